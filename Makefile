@@ -1,0 +1,38 @@
+# Two commands: `make run` serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+# The pure core: no Flask import, type-checked strictly.
+PURE := examsvc/bank/model.py examsvc/bank/yaml_format.py examsvc/bank/xlsx_format.py \
+        examsvc/bank/coverage.py examsvc/catalog/standards.py examsvc/catalog/scheme_rules.py
+
+.PHONY: run test lint install translations clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile -q -d examsvc/translations
+
+run: install
+	$(BIN)/examsvc db upgrade
+	$(BIN)/examsvc demo load
+	$(BIN)/examsvc run --host 127.0.0.1 --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(PURE)
+
+test: install lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,61 @@
+"""examsvc: online exam and assessment delivery for 1+X vocational skill certificates."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .config import ROOT, from_environment
+
+__version__ = "0.1.0"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Application factory: configure, bind extensions, register blueprints and commands."""
+    instance = Path(ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=str(instance),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(from_environment(instance))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    from . import db, i18n
+    from .auth import setup as auth_setup
+    from .extensions import csrf, limiter, migrate, socketio
+    from .extensions import db as sqla
+
+    db.init_app(app)
+    migrate.init_app(app, sqla, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    auth_setup.init_app(app)
+    # eventlet only when the server entry point (gunicorn -k eventlet) has loaded it; the app
+    # itself never imports eventlet, so tests and the development server run in threading mode.
+    async_mode = app.config.get("SOCKETIO_ASYNC_MODE") or (
+        "eventlet" if "eventlet" in sys.modules else "threading"
+    )
+    socketio.init_app(
+        app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"], async_mode=async_mode
+    )
+
+    from .auth.routes import bp as auth_bp
+    from .bank.routes import bp as bank_bp
+    from .catalog.routes import bp as catalog_bp
+    from .core.routes import bp as core_bp
+    from .errors import bp as errors_bp
+
+    for blueprint in (core_bp, errors_bp, auth_bp, catalog_bp, bank_bp):
+        app.register_blueprint(blueprint)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,1 @@
+"""Question banks: items, versions, review workflow, import and export."""

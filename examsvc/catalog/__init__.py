@@ -1,0 +1,1 @@
+"""Organizations, certificates and levels, skill standards and exam schemes."""

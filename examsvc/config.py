@@ -1,0 +1,48 @@
+"""Configuration from the environment, with safe defaults for the embedded (SQLite) setup."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Use SECRET_KEY, else a random key kept in the instance folder so sessions survive restarts."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: Path) -> dict[str, Any]:
+    """Build the configuration mapping; every value can be overridden by an environment variable."""
+    env = os.environ.get
+    sqlite_path = instance_path / "examsvc.sqlite3"
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": env("DATABASE_URL", f"sqlite:///{sqlite_path}"),
+        # FULL adds an fsync per commit: it survives a power cut, NORMAL survives a killed process.
+        "SQLITE_SYNCHRONOUS": env("SQLITE_SYNCHRONOUS", "NORMAL"),
+        "SQLITE_BUSY_TIMEOUT_MS": int(env("SQLITE_BUSY_TIMEOUT_MS", "5000")),
+        "SOCKETIO_MESSAGE_QUEUE": env("SOCKETIO_MESSAGE_QUEUE") or None,
+        "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
+        "BABEL_DEFAULT_LOCALE": env("BABEL_DEFAULT_LOCALE", "zh"),
+        "BABEL_DEFAULT_TIMEZONE": env("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"),
+        "LANGUAGES": ["zh", "en"],
+        "MAX_CONTENT_LENGTH": int(env("MAX_UPLOAD_BYTES", str(16 * 1024 * 1024))),
+        "ATTACHMENT_MAX_BYTES": int(env("ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024))),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",
+        "QUESTION_BANKS_DIR": Path(env("QUESTION_BANKS_DIR", str(ROOT / "question_banks"))),
+    }
