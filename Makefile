@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PURE := examsvc/bank/model.py examsvc/bank/yaml_format.py examsvc/bank/xlsx_format.py \
         examsvc/bank/coverage.py examsvc/catalog/standards.py examsvc/catalog/scheme_rules.py
 
-.PHONY: run test lint install translations clean
+.PHONY: run test lint install translations messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -q -d examsvc/translations
+	$(BIN)/pybabel compile -d examsvc/translations
+
+# After changing UI text: refresh the catalog, then translate the new entries in messages.po.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o examsvc/translations/messages.pot .
+	$(BIN)/pybabel update -q -i examsvc/translations/messages.pot -d examsvc/translations
 
 run: install
 	$(BIN)/examsvc db upgrade

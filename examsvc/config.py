@@ -35,6 +35,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "SOCKETIO_MESSAGE_QUEUE": env("SOCKETIO_MESSAGE_QUEUE") or None,
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Explicit: Flask-Limiter otherwise inherits the previous app's setting in one process.
+        "RATELIMIT_ENABLED": env("RATELIMIT_ENABLED", "1") == "1",
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
         "BABEL_DEFAULT_LOCALE": env("BABEL_DEFAULT_LOCALE", "zh"),
         "BABEL_DEFAULT_TIMEZONE": env("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"),

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from .model import OPTION_KEYS, AnswerForm, Criterion, ItemData, parse_points
@@ -33,16 +34,21 @@ class ItemForm(FlaskForm):
     task_kind = SelectField(
         _l("Task kind"),
         choices=[
-            ("web_page", _l("Web page")),
-            ("coding", _l("Coding")),
-            ("case_analysis", _l("Case analysis")),
+            SelectChoice("web_page", _l("Web page")),
+            SelectChoice("coding", _l("Coding")),
+            SelectChoice("case_analysis", _l("Case analysis")),
         ],
     )
     editor = SelectField(
         _l("Answer editor"),
-        choices=[("html", "HTML"), ("css", "CSS"), ("javascript", "JavaScript"),
-                 ("text", _l("Text")), ("none", _l("None"))],
-    )  # fmt: skip
+        choices=[
+            SelectChoice("html", "HTML"),
+            SelectChoice("css", "CSS"),
+            SelectChoice("javascript", "JavaScript"),
+            SelectChoice("text", _l("Text")),
+            SelectChoice("none", _l("None")),
+        ],
+    )
     upload = BooleanField(_l("Accept a file upload"))
     upload_types = StringField(_l("Upload types"))
     rubric = TextAreaField(_l("Rubric"))

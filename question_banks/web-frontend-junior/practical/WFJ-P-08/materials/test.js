@@ -1,9 +1,14 @@
 // 自测脚本：浏览器中打开 test.html，或在命令行执行 node test.js 查看结果。
 // 本脚本只用于自测，评分时评卷人会使用同样及更多的用例。
 (function () {
+  // 浏览器中直接按名称读取 solution.js 定义的全局函数和类（用 class 声明的 Cart 不会成为 window 的属性）
   var api = (typeof module !== 'undefined' && module.exports)
     ? require('./solution.js')
-    : { formatPrice: window.formatPrice, isValidPhone: window.isValidPhone, Cart: window.Cart };
+    : {
+      formatPrice: typeof formatPrice !== 'undefined' ? formatPrice : undefined,
+      isValidPhone: typeof isValidPhone !== 'undefined' ? isValidPhone : undefined,
+      Cart: typeof Cart !== 'undefined' ? Cart : undefined
+    };
   var passed = 0;
   var failed = 0;
   var lines = [];

@@ -1,0 +1,148 @@
+"""Every route × every role: who gets in is decided on the server, and is exactly this table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from examsvc.auth.models import User
+from examsvc.auth.roles import Role
+from examsvc.bank.model import ItemData
+from examsvc.bank.services import create_item, ensure_bank
+from examsvc.catalog.services import find_level
+from examsvc.extensions import db
+from tests.conftest import sign_in
+
+O, A, R, S, I, T = (
+    Role.ORG_ADMIN, Role.AUTHOR, Role.REVIEWER, Role.SITE_ADMIN, Role.INVIGILATOR, Role.RATER,
+)  # fmt: skip
+STAFF = {O, A, R, S, I, T}
+BANK = {O, A, R}
+PUBLIC = None
+EXPECTED: dict[str, set[Role] | None] = {
+    "core.healthz": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": PUBLIC,
+    "core.index": STAFF,
+    "catalog.index": BANK | {S},
+    "catalog.standard": BANK | {S},
+    "catalog.scheme": BANK | {S},
+    "catalog.edit_scheme": {O},
+    "bank.index": BANK,
+    "bank.items": BANK,
+    "bank.coverage": BANK,
+    "bank.item": BANK,
+    "bank.preview": BANK,
+    "bank.attachment": BANK,
+    "bank.new_item": {O, A},
+    "bank.edit": {O, A},
+    "bank.submit": {O, A},
+    "bank.import_items": {O, A},
+    "bank.template": {O, A},
+    "bank.export_xlsx": {O},
+    "bank.review": {R},
+    "bank.review_queue": {R},
+    "bank.retire": {O, R},
+}
+
+
+@pytest.fixture
+def ids(app: Flask, catalog: object, make_user: Callable[..., User]) -> dict[str, int]:
+    level = find_level("web-frontend", "junior")
+    bank = ensure_bank("wf", "Web 初级", level)
+    author = make_user(Role.AUTHOR)
+    data = ItemData(**_practical(), materials=("start.html",))  # type: ignore[arg-type]
+    item = create_item(bank, data, author, {"start.html": b"<!doctype html>"})
+    db.session.commit()
+    return {
+        "bank_id": bank.id,
+        "item_id": item.id,
+        "level_id": level.id,
+        "att_id": item.latest.attachments[0].id,
+    }
+
+
+def _practical() -> dict[str, object]:
+    from decimal import Decimal
+
+    from examsvc.bank.model import AnswerForm, Criterion
+
+    return {
+        "id": "P-1", "type": "practical", "title": "页面", "task_kind": "web_page",
+        "stem": "做一个页面。", "explanation": "参考答案", "difficulty": 2, "skills": ("1-1-1",),
+        "points": Decimal(10), "answer_form": AnswerForm("html", False, ()),
+        "rubric": (Criterion("结构", Decimal(10), "…"),), "status": "draft",
+    }  # fmt: skip
+
+
+def test_every_route_is_in_the_table(app: Flask) -> None:
+    endpoints = {r.endpoint for r in app.url_map.iter_rules()} - {"static"}
+    assert endpoints == set(EXPECTED), "add new routes to EXPECTED with the roles that may use them"
+
+
+def test_annotations_match_the_table(app: Flask) -> None:
+    for endpoint, roles in EXPECTED.items():
+        view = app.view_functions[endpoint]
+        if roles is PUBLIC:
+            assert getattr(view, "public", False), endpoint
+        else:
+            assert getattr(view, "allowed_roles", None) == frozenset(roles), endpoint
+
+
+def _requests(app: Flask, ids: dict[str, int]) -> list[tuple[str, str, str]]:
+    out = []
+    with app.test_request_context():
+        from flask import url_for
+
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint == "static":
+                continue
+            args = {a: ids[a] for a in rule.arguments}
+            url = url_for(rule.endpoint, **args)
+            for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+                out.append((rule.endpoint, method, url))
+    return out
+
+
+def _call(client: FlaskClient, method: str, url: str) -> int:
+    response = client.get(url) if method == "GET" else client.post(url, data={})
+    return response.status_code
+
+
+@pytest.mark.parametrize("role", [*sorted(Role), None], ids=lambda r: str(r or "anonymous"))
+def test_role_matrix(
+    app: Flask, ids: dict[str, int], make_user: Callable[..., User], role: Role | None
+) -> None:
+    client = app.test_client()
+    if role is not None:
+        sign_in(client, make_user(role))
+    for endpoint, method, url in _requests(app, ids):
+        allowed = EXPECTED[endpoint]
+        if endpoint == "auth.logout":
+            continue  # signing out mid-walk would turn every later answer into a redirect
+        status = _call(client, method, url)
+        where = f"{method} {url} as {role}"
+        if allowed is PUBLIC:
+            assert status not in (401, 403), where
+        elif role is None:
+            assert status in (302, 401), where
+        elif role in allowed:
+            assert status not in (401, 403), f"{where} was refused ({status})"
+        else:
+            assert status == 403, f"{where} got {status}, expected 403"
+
+
+def test_other_organizations_bank_is_not_found(
+    app: Flask, ids: dict[str, int], make_user: Callable[..., User]
+) -> None:
+    client = app.test_client()
+    sign_in(client, make_user(Role.ORG_ADMIN, org="cflp"))
+    for url in (
+        f"/bank/{ids['bank_id']}",
+        f"/bank/items/{ids['item_id']}",
+        f"/bank/attachments/{ids['att_id']}",
+    ):
+        assert client.get(url).status_code == 404, url
