@@ -31,8 +31,10 @@ class ItemForm(FlaskForm):
     tags = StringField(_l("Tags"))
     points = StringField(_l("Points"), validators=[Optional()])
     title = StringField(_l("Title"))
+    # Choices are checked by the item rules, which also know when the field applies.
     task_kind = SelectField(
         _l("Task kind"),
+        validate_choice=False,
         choices=[
             SelectChoice("web_page", _l("Web page")),
             SelectChoice("coding", _l("Coding")),
@@ -41,6 +43,7 @@ class ItemForm(FlaskForm):
     )
     editor = SelectField(
         _l("Answer editor"),
+        validate_choice=False,
         choices=[
             SelectChoice("html", "HTML"),
             SelectChoice("css", "CSS"),

@@ -16,7 +16,9 @@ TAGS = {
 ATTRIBUTES = {"img": {"src", "alt"}, "code": {"class"}, "a": {"href"}}
 
 
-def to_html(markdown: str, image_url: Callable[[str], str | None] | None = None) -> Markup:
+def to_html(
+    markdown: str, image_url: Callable[[str], str | None] | None = None, inline: bool = False
+) -> Markup:
     """Render Markdown to HTML that cannot carry script: raw HTML is escaped, then sanitised.
 
     ``image_url`` maps an image name used in the stem to the URL it is served from; images
@@ -29,7 +31,7 @@ def to_html(markdown: str, image_url: Callable[[str], str | None] | None = None)
             return image_url(name) if image_url else None
         return value
 
-    html = _md.render(markdown)
+    html = _md.renderInline(markdown) if inline else _md.render(markdown)
     clean = nh3.clean(
         html,
         tags=TAGS,

@@ -146,7 +146,7 @@ def preview(item_id: int) -> ResponseReturnValue:
         abort(404)
     version = it.versions[number - 1]
     data = version_data(it, version)
-    options = [(k, to_html(t)) for k, t in data.options]
+    options = [(k, to_html(t, inline=True)) for k, t in data.options]
     return render_template(
         "bank/preview.html",
         item=it,

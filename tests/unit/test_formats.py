@@ -184,7 +184,7 @@ def test_every_bad_row_is_named_and_nothing_is_returned(
 
 
 def test_not_a_workbook_and_missing_columns(standards: dict[tuple[str, str], Standard]) -> None:
-    with pytest.raises(BankFormatError, match="不是有效的 .xlsx 工作簿"):
+    with pytest.raises(BankFormatError, match=r"不是有效的 \.xlsx 工作簿"):
         read_workbook(b"PK\x03\x04 not really", "x.xlsx", standards)
     wb = load_workbook(io.BytesIO(_workbook([GOOD])))
     wb["理论题"].delete_cols(THEORY_COLUMNS.index("答案") + 1)

@@ -61,5 +61,5 @@ def test_pass_line_above_full_marks_and_bad_policy_are_refused() -> None:
 
 
 def test_missing_fields_name_the_file() -> None:
-    with pytest.raises(SchemeError, match="broken.yaml: missing or malformed field"):
+    with pytest.raises(SchemeError, match=r"broken\.yaml: missing or malformed field"):
         parse_scheme({"name": "x"}, "broken.yaml")
