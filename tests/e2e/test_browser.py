@@ -78,7 +78,7 @@ def _sign_in(browser: object, base: str, user: User):  # type: ignore[no-untyped
 def test_author_creates_reviewer_approves_preview_shows(
     live_server: str, browser: object, make_user: Callable[..., User], tmp_path: Path
 ) -> None:
-    bank = ensure_bank("wf", "Web 前端开发（初级）", find_level("web-frontend", "junior"))
+    ensure_bank("wf", "Web 前端开发（初级）", find_level("web-frontend", "junior"))
     db.session.commit()
     author_user, reviewer_user = make_user(Role.AUTHOR), make_user(Role.REVIEWER)
 
