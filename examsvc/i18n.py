@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request, session
-from flask_babel import get_locale, refresh
+from flask_babel import get_locale
 
 from .extensions import babel
 
@@ -23,5 +23,3 @@ def select_locale() -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
-    # Babel caches the locale on the app context; choose afresh for every request.
-    app.before_request(refresh)

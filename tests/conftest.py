@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from werkzeug.test import TestResponse
 
 from examsvc import create_app
 from examsvc.auth.models import User
@@ -84,6 +86,18 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets a fresh app context, as in production.
+
+    Tests hold an app context for their own database work; without this, requests would share
+    its ``g`` (the signed-in user, the locale) and its session with each other and with the test.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(backend: str, sqlite_url: str, tmp_path: Path) -> Iterator[Flask]:
     url = database_url(backend, sqlite_url)
@@ -98,6 +112,7 @@ def app(backend: str, sqlite_url: str, tmp_path: Path) -> Iterator[Flask]:
             "RATELIMIT_ENABLED": False,
         }
     )
+    application.test_client_class = IsolatedClient
     with application.app_context():
         if url not in _migrated:
             if backend == "postgresql":
