@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from examsvc import create_app
 from examsvc.auth.models import User
 from examsvc.auth.roles import Role
 from examsvc.extensions import db
 from tests.conftest import PASSWORD, sign_in
+from tests.e2e.conftest import variant
 
 
 def test_passwords_are_hashed_and_wrong_ones_refused(
@@ -55,14 +55,7 @@ def test_sign_out_is_post_only(app: Flask, make_user: Callable[..., User]) -> No
 
 def test_csrf_is_enforced_on_forms(app: Flask, make_user: Callable[..., User]) -> None:
     user = make_user(Role.ORG_ADMIN)
-    strict = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    strict = variant(app)
     client = strict.test_client()
     response = client.post("/auth/login", data={"username": user.username, "password": PASSWORD})
     assert response.status_code == 400  # no token: refused before the password is even checked
@@ -78,14 +71,8 @@ def test_csrf_is_enforced_on_forms(app: Flask, make_user: Callable[..., User]) -
 
 def test_sign_in_is_rate_limited(app: Flask, make_user: Callable[..., User]) -> None:
     user = make_user(Role.AUTHOR)
-    limited = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": False,
-            "LOGIN_RATE_LIMIT": "3 per minute",
-        }
+    limited = variant(
+        app, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute"
     )
     client = limited.test_client()
     codes = [

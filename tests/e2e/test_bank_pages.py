@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
@@ -13,9 +12,7 @@ from sqlalchemy import select
 
 from examsvc.auth.roles import Role
 from examsvc.bank.models import Item, QuestionBank
-from examsvc.bank.services import ensure_bank
 from examsvc.bank.xlsx_format import THEORY_COLUMNS
-from examsvc.catalog.services import find_level
 from examsvc.extensions import db
 
 Client = Callable[..., FlaskClient]
@@ -32,13 +29,6 @@ FORM = {
     "skills": "1-1-2",
     "tags": "CSS",
 }
-
-
-@pytest.fixture
-def bank_id(app: Flask, catalog: object) -> int:
-    bank = ensure_bank("wf", "Web 初级", find_level("web-frontend", "junior"))
-    db.session.commit()
-    return int(bank.id)
 
 
 def _item(external_id: str) -> Item:

@@ -6,14 +6,11 @@ import io
 import zipfile
 from collections.abc import Callable
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from examsvc.auth.roles import Role
 from examsvc.bank.models import Item
-from examsvc.bank.services import ensure_bank
 from examsvc.catalog.services import find_level
 from examsvc.config import ROOT
 from examsvc.extensions import db
@@ -31,13 +28,6 @@ PRACTICAL = {
     "skills": "1-1-1, 1-2-2",
     "points": "10",
 }
-
-
-@pytest.fixture
-def bank_id(app: Flask, catalog: object) -> int:
-    bank = ensure_bank("wf", "Web 初级", find_level("web-frontend", "junior"))
-    db.session.commit()
-    return int(bank.id)
 
 
 def _only_item() -> Item:

@@ -12,13 +12,13 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from examsvc import create_app
 from examsvc.auth.models import User
 from examsvc.auth.roles import Role
 from examsvc.bank.services import ensure_bank
 from examsvc.catalog.services import find_level
 from examsvc.extensions import db
 from tests.conftest import PASSWORD
+from tests.e2e.conftest import variant
 
 pytestmark = pytest.mark.browser
 
@@ -35,13 +35,7 @@ def chromium_path() -> str:
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The app with CSRF on, served on a free localhost port from a background thread."""
-    served = create_app(
-        {
-            "SECRET_KEY": "browser-test",
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    served = variant(app, TESTING=False)
     server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
