@@ -23,8 +23,8 @@ translations: $(STAMP)
 
 # After changing UI text: refresh the catalog, then translate the new entries in messages.po.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o examsvc/translations/messages.pot .
-	$(BIN)/pybabel update -q -i examsvc/translations/messages.pot -d examsvc/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o examsvc/translations/messages.pot .
+	$(BIN)/pybabel update -i examsvc/translations/messages.pot -d examsvc/translations
 
 run: install
 	$(BIN)/examsvc db upgrade

@@ -1,4 +1,4 @@
-"""Sign-in and sign-out for staff."""
+"""Sign-in and sign-out, staff accounts of an organization, and password changes."""
 
 from __future__ import annotations
 
@@ -7,12 +7,22 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
+from wtforms.fields.choices import SelectChoice
 
+from ..errors import DomainError
 from ..extensions import limiter
-from .forms import LoginForm
-from .roles import public
-from .services import authenticate
+from .forms import LoginForm, NewUserForm, PasswordForm, RolesForm
+from .models import User
+from .roles import ALL_STAFF, Role, public, roles_required
+from .services import (
+    authenticate,
+    change_password,
+    create_user,
+    organization_users,
+    set_roles,
+)
+from .setup import role_names
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -52,3 +62,64 @@ def logout() -> ResponseReturnValue:
     """Sign out (POST only, so a link on another site cannot sign anyone out)."""
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+def _role_choices() -> list[SelectChoice]:
+    names = role_names()
+    return [SelectChoice(str(r), names[str(r)]) for r in Role]
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@roles_required(Role.ORG_ADMIN)
+def users() -> ResponseReturnValue:
+    """The organization's staff, and a form to add a colleague with roles."""
+    form = NewUserForm()
+    form.roles.choices = _role_choices()
+    if form.validate_on_submit():
+        create_user(
+            form.username.data or "",
+            form.password.data or "",
+            form.display_name.data or "",
+            {Role(r) for r in form.roles.data or []},
+            current_user.organization_id,
+        )
+        flash(_("Account created."), "success")
+        return redirect(url_for("auth.users"))
+    status = 422 if request.method == "POST" else 200
+    rows = [(u, _roles_form(u)) for u in organization_users(current_user)]
+    return render_template("auth/users.html", form=form, rows=rows), status
+
+
+def _roles_form(user: User) -> RolesForm:
+    form = RolesForm(prefix=f"u{user.id}", formdata=None)
+    form.roles.choices = _role_choices()
+    form.roles.data = sorted(str(r) for r in user.role_set)
+    form.active.data = user.active
+    return form
+
+
+@bp.route("/users/<int:user_id>", methods=["POST"])
+@roles_required(Role.ORG_ADMIN)
+def update_user(user_id: int) -> ResponseReturnValue:
+    """Change a colleague's roles or deactivate the account."""
+    form = RolesForm(prefix=f"u{user_id}")
+    form.roles.choices = _role_choices()
+    if not form.validate_on_submit():
+        raise DomainError("表单无效，请刷新页面后重试")
+    roles = {Role(r) for r in form.roles.data or []}
+    set_roles(current_user, user_id, roles, bool(form.active.data))
+    flash(_("Saved."), "success")
+    return redirect(url_for("auth.users"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@roles_required(ALL_STAFF)
+def password() -> ResponseReturnValue:
+    """Let any staff member change their own password."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        change_password(current_user, form.current.data or "", form.new.data or "")
+        flash(_("Password changed."), "success")
+        return redirect(url_for("core.index"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/password.html", form=form), status

@@ -24,6 +24,9 @@ EXPECTED: dict[str, set[Role] | None] = {
     "core.healthz": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": PUBLIC,
+    "auth.users": {ADMIN},
+    "auth.update_user": {ADMIN},
+    "auth.password": STAFF,
     "core.index": STAFF,
     "catalog.index": BANK | {SITE},
     "catalog.standard": BANK | {SITE},
@@ -60,6 +63,7 @@ def ids(app: Flask, catalog: object, make_user: Callable[..., User]) -> dict[str
         "item_id": item.id,
         "level_id": level.id,
         "att_id": item.latest.attachments[0].id,
+        "user_id": author.id,
     }
 
 
