@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -141,25 +142,36 @@ def bank_import(path: Path, status: str) -> None:
 
 @bank.command("export")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "yaml"]), required=True)
-@click.option("--bank", "code", required=True, help="Bank code, e.g. web-frontend-junior.")
+@click.option("--bank", "code", help="Bank code, e.g. web-frontend-junior; default: every bank.")
 @click.argument("path", type=click.Path(path_type=Path))
 @with_appcontext
-def bank_export(fmt: str, code: str, path: Path) -> None:
-    """Write one bank to PATH (a folder for yaml, a file for xlsx; files go beside it)."""
+def bank_export(fmt: str, code: str | None, path: Path) -> None:
+    """Write banks to PATH: with --bank, PATH is the folder (yaml) or file (xlsx) of that bank;
+    without it, every bank goes into the folder PATH as <code>/ or <code>.xlsx."""
     from .bank.models import QuestionBank
+    from .extensions import db
+
+    query = select(QuestionBank).order_by(QuestionBank.code)
+    if code:
+        query = query.where(QuestionBank.code == code)
+    rows = list(db.session.scalars(query))
+    if not rows:
+        _fail(f"没有代码为“{code}”的题库" if code else "数据库中还没有题库")
+    for row in rows:
+        target = path if code else path / (row.code if fmt == "yaml" else f"{row.code}.xlsx")
+        _export_one(row, fmt, target)
+
+
+def _export_one(row: Any, fmt: str, path: Path) -> None:
     from .bank.services import export_bank
     from .bank.xlsx_format import write_workbook
     from .bank.yaml_format import write_bank_dir
-    from .extensions import db
 
-    row = db.session.scalar(select(QuestionBank).where(QuestionBank.code == code))
-    if row is None:
-        _fail(f"没有代码为“{code}”的题库")
-        return
     data = export_bank(row)
     if fmt == "yaml":
         write_bank_dir(data, path)
     else:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(write_workbook(data))
         for item_id, files in data.files.items():
             for name, content in files.items():

@@ -62,6 +62,19 @@ def test_import_then_export_yaml_and_xlsx_round_trip(
     assert counts() == before
 
 
+def test_export_without_a_bank_writes_every_bank(
+    app: Flask, catalog: object, tmp_path: Path
+) -> None:
+    assert run(app, "bank", "import", str(BANKS))[0] == 0
+    code, out = run(app, "bank", "export", "--format", "xlsx", str(tmp_path / "all"))
+    assert code == 0, out
+    assert sorted(p.name for p in (tmp_path / "all").glob("*.xlsx")) == [
+        "logistics-junior.xlsx",
+        "web-frontend-junior.xlsx",
+    ]
+    assert (tmp_path / "all" / "web-frontend-junior.files" / "WFJ-P-07" / "jquery.min.js").is_file()
+
+
 def test_one_bad_item_imports_nothing(app: Flask, catalog: object, tmp_path: Path) -> None:
     copy = tmp_path / "banks"
     shutil.copytree(BANKS / "standards", copy / "standards")
