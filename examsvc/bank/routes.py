@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     Response,
@@ -24,8 +26,8 @@ from . import imports
 from .convert import version_data
 from .coverage import PoolItem, check_scheme, coverage_table
 from .forms import ItemForm, data_to_form, form_to_data
-from .model import TYPE_NAMES, TYPES, BankData, BankFormatError
-from .models import Attachment, Item, QuestionBank
+from .model import TYPE_NAMES, TYPES, BankData, BankFormatError, ItemData
+from .models import Attachment, Item, ItemVersion, QuestionBank
 from .render import to_html
 from .services import (
     STATUS_NAMES,
@@ -106,8 +108,8 @@ def coverage(bank_id: int) -> ResponseReturnValue:
     )
 
 
-def _image_url(item: Item, version_number: int):  # type: ignore[no-untyped-def]
-    version = item.versions[version_number - 1]
+def _image_url(version: ItemVersion) -> Callable[[str], str | None]:
+    """Map image names used in a version's Markdown to the URLs of its attachments."""
     names = {a.name: a.id for a in version.attachments}
 
     def url(name: str) -> str | None:
@@ -116,23 +118,29 @@ def _image_url(item: Item, version_number: int):  # type: ignore[no-untyped-def]
     return url
 
 
-@bp.route("/items/<int:item_id>")
-@roles_required(BANK_READERS)
-def item(item_id: int) -> ResponseReturnValue:
-    """An item with its key, explanation, rubric, every version and the review trail."""
+def _requested_version(item_id: int) -> tuple[Item, ItemVersion, ItemData]:
+    """The item of the user's organization and the version asked for (?version=N, else latest)."""
     it = get_item(current_user, item_id)
     number = request.args.get("version", it.latest.number, type=int)
     if not 1 <= number <= len(it.versions):
         abort(404)
     version = it.versions[number - 1]
-    data = version_data(it, version)
+    return it, version, version_data(it, version)
+
+
+@bp.route("/items/<int:item_id>")
+@roles_required(BANK_READERS)
+def item(item_id: int) -> ResponseReturnValue:
+    """An item with its key, explanation, rubric, every version and the review trail."""
+    it, version, data = _requested_version(item_id)
+    images = _image_url(version)
     return render_template(
         "bank/item.html",
         item=it,
         version=version,
         data=data,
-        stem_html=to_html(data.stem, _image_url(it, number)),
-        explanation_html=to_html(data.explanation, _image_url(it, number)),
+        stem_html=to_html(data.stem, images),
+        explanation_html=to_html(data.explanation, images),
     )
 
 
@@ -140,18 +148,13 @@ def item(item_id: int) -> ResponseReturnValue:
 @roles_required(BANK_READERS)
 def preview(item_id: int) -> ResponseReturnValue:
     """The item exactly as a candidate sees it: no key, no explanation, no rubric."""
-    it = get_item(current_user, item_id)
-    number = request.args.get("version", it.latest.number, type=int)
-    if not 1 <= number <= len(it.versions):
-        abort(404)
-    version = it.versions[number - 1]
-    data = version_data(it, version)
+    it, version, data = _requested_version(item_id)
     options = [(k, to_html(t, inline=True)) for k, t in data.options]
     return render_template(
         "bank/preview.html",
         item=it,
         data=data,
-        stem_html=to_html(data.stem, _image_url(it, number)),
+        stem_html=to_html(data.stem, _image_url(version)),
         options=options,
         materials=[a for a in version.attachments if a.kind == "material"],
     )
