@@ -8,7 +8,6 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from wtforms.fields.choices import SelectChoice
 
 from ..errors import DomainError
 from ..extensions import limiter
@@ -22,7 +21,6 @@ from .services import (
     organization_users,
     set_roles,
 )
-from .setup import role_names
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -64,17 +62,11 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("auth.login"))
 
 
-def _role_choices() -> list[SelectChoice]:
-    names = role_names()
-    return [SelectChoice(str(r), names[str(r)]) for r in Role]
-
-
 @bp.route("/users", methods=["GET", "POST"])
 @roles_required(Role.ORG_ADMIN)
 def users() -> ResponseReturnValue:
     """The organization's staff, and a form to add a colleague with roles."""
     form = NewUserForm()
-    form.roles.choices = _role_choices()
     if form.validate_on_submit():
         create_user(
             form.username.data or "",
@@ -92,7 +84,6 @@ def users() -> ResponseReturnValue:
 
 def _roles_form(user: User) -> RolesForm:
     form = RolesForm(prefix=f"u{user.id}", formdata=None)
-    form.roles.choices = _role_choices()
     form.roles.data = sorted(str(r) for r in user.role_set)
     form.active.data = user.active
     return form
@@ -103,7 +94,6 @@ def _roles_form(user: User) -> RolesForm:
 def update_user(user_id: int) -> ResponseReturnValue:
     """Change a colleague's roles or deactivate the account."""
     form = RolesForm(prefix=f"u{user_id}")
-    form.roles.choices = _role_choices()
     if not form.validate_on_submit():
         raise DomainError("表单无效，请刷新页面后重试")
     roles = {Role(r) for r in form.roles.data or []}
