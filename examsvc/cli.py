@@ -259,5 +259,8 @@ def users_create(
 
 def register_commands(app: Flask) -> None:
     """Attach the groups to the app, so ``examsvc`` and ``flask --app wsgi`` both have them."""
+    from .assembly.commands import assemble_command
+
     for group in (bank, catalog, demo, users):
         app.cli.add_command(group)
+    app.cli.add_command(assemble_command, "assemble")

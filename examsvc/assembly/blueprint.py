@@ -148,14 +148,21 @@ def _coverage(node: Any, where: str) -> Coverage:
     )
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _section(node: Any, where: str) -> SectionSpec:
     if not isinstance(node, dict) or "type" not in node:
-        raise ValueError(f"{where}：每个题型必须是映射，如 {{type: single, count: 30, points_each: 2}}")
+        raise ValueError(
+            f"{where}：每个题型必须是映射，如 {{type: single, count: 30, points_each: 2}}"
+        )
     count = node.get("count")
     low = node.get("count_min", count)
     high = node.get("count_max", count)
-    if not all(isinstance(c, int) and not isinstance(c, bool) for c in (low, high)):
+    if not (_is_int(low) and _is_int(high)):
         raise ValueError(f"{where}：题量应写 count（或 count_min 与 count_max），且为整数")
+    assert isinstance(low, int) and isinstance(high, int)
     points = node.get("points_each")
     return SectionSpec(
         type=str(node["type"]).strip(),
@@ -184,7 +191,9 @@ def _part(node: Any, where: str) -> PartBlueprint:
             raise ValueError(f"{where}：{flag} 应为 true 或 false")
     return PartBlueprint(
         kind=kind,
-        name=str(node.get("name") or {"theory": "理论考试", "practical": "实操考试"}.get(kind, kind)),
+        name=str(
+            node.get("name") or {"theory": "理论考试", "practical": "实操考试"}.get(kind, kind)
+        ),
         total_points=_decimal(node.get("total_points", 100), f"{where}：total_points"),
         sections=tuple(_section(s, f"{where}.sections[{i}]") for i, s in enumerate(sections, 1)),
         coverage=tuple(_coverage(c, f"{where}.coverage[{i}]") for i, c in enumerate(coverage, 1)),
@@ -261,7 +270,9 @@ def _part_problems(part: PartBlueprint) -> list[str]:
             problems.append(f"题型“{s.type}”无效，应为 {', '.join(TYPE_NAMES)} 之一")
             continue
         if (s.type == "practical") != (part.kind == "practical"):
-            problems.append(f"{s.label}题不属于{'实操' if part.kind == 'practical' else '理论'}部分")
+            problems.append(
+                f"{s.label}题不属于{'实操' if part.kind == 'practical' else '理论'}部分"
+            )
         if not 0 < s.count_min <= s.count_max:
             problems.append(f"{s.label}：题量 {s.count_min}–{s.count_max} 无效")
         if s.points_each is not None and s.points_each <= 0:
@@ -347,7 +358,9 @@ def _scheme_problems(blueprint: Blueprint, scheme: Scheme) -> list[str]:
             problems.append(f"考核方案没有 {part.kind} 部分，细目表却写了“{part.name}”")
             continue
         if spec.total_points != part.total_points:
-            problems.append(f"{part.name}：满分 {part.total_points} 与考核方案的 {spec.total_points} 不符")
+            problems.append(
+                f"{part.name}：满分 {part.total_points} 与考核方案的 {spec.total_points} 不符"
+            )
         for s in spec.sections:
             mine = part.section(s.item_type)
             name = TYPE_NAMES.get(s.item_type, s.item_type)
@@ -384,7 +397,9 @@ def blueprint_from_scheme(scheme: Scheme, level: str) -> dict[str, Any]:
             else:
                 node.update(count_min=s.count_min, count_max=s.count_max)
             if s.points_each is not None:
-                node["points_each"] = int(s.points_each) if s.points_each % 1 == 0 else str(s.points_each)
+                node["points_each"] = (
+                    int(s.points_each) if s.points_each % 1 == 0 else str(s.points_each)
+                )
             sections.append(node)
         parts.append(
             {
@@ -397,4 +412,9 @@ def blueprint_from_scheme(scheme: Scheme, level: str) -> dict[str, Any]:
                 "coverage": [],
             }
         )
-    return {"name": f"{scheme.name} 细目表", "certificate": scheme.certificate, "level": level, "parts": parts}
+    return {
+        "name": f"{scheme.name} 细目表",
+        "certificate": scheme.certificate,
+        "level": level,
+        "parts": parts,
+    }

@@ -206,7 +206,9 @@ class _PartModel:
                 extend(pos + 1, left - times * kind[0], chosen + (kind,) * times)
 
         extend(0, self.total, ())
-        ranked = sorted((abs(sum(w * d for w, d in c) / self.total - self.target), c) for c in found)
+        ranked = sorted(
+            (abs(sum(w * d for w, d in c) / self.total - self.target), c) for c in found
+        )
         best = ranked[0][0] if ranked else 0.0
         self.tier = sum(1 for dev, _ in ranked if dev <= best + self.fine)
         return [(dev, tuple(sorted(Counter(c).items()))) for dev, c in ranked]
@@ -316,8 +318,14 @@ class _Draft:
             if c.violation(t) > 0:
                 unit = "分" if c.share else "道"
                 have = t / 100 if c.share else t
-                bound = f"至少 {c.lo / 100 if c.share else c.lo}" if t < c.lo else f"至多 {c.hi / 100 if c.share else c.hi}"
-                out.append(f"{m.part.name} · {c.coverage.label}：需要{bound} {unit}，只能做到 {have:g} {unit}")
+                bound = (
+                    f"至少 {c.lo / 100 if c.share else c.lo}"
+                    if t < c.lo
+                    else f"至多 {c.hi / 100 if c.share else c.hi}"
+                )
+                out.append(
+                    f"{m.part.name} · {c.coverage.label}：需要{bound} {unit}，只能做到 {have:g} {unit}"
+                )
         for spec, chosen in zip(m.part.sections, self.chosen, strict=True):
             if len(chosen) < spec.count_min:
                 out.append(
@@ -529,7 +537,9 @@ class _PartBuilder:
         ok.sort(key=lambda i: (self.usage[i], i))
         return ok[:k]
 
-    def moves(self, draft: _Draft, score: tuple[float, float]) -> list[tuple[int | None, int | None]]:
+    def moves(
+        self, draft: _Draft, score: tuple[float, float]
+    ) -> list[tuple[int | None, int | None]]:
         m = self.m
         rng = self.rng
         goals: list[tuple[str, int]] = [
@@ -664,4 +674,3 @@ def _part_stats(builder: _PartBuilder, papers: list[Paper], k: int) -> PartStats
         items_used=len(used),
         pool=len(builder.m.cands),
     )
-

@@ -30,7 +30,9 @@ def part_violations(
     for i in items:
         c = pool.get(i.item)
         if c is None or c.version != i.version or c.type != i.type:
-            problems.append(f"{i.item} v{i.version} 不是题库中已审核的{TYPE_NAMES.get(i.type, i.type)}题")
+            problems.append(
+                f"{i.item} v{i.version} 不是题库中已审核的{TYPE_NAMES.get(i.type, i.type)}题"
+            )
         if i.item in excluded:
             problems.append(f"{i.item} 已被细目表排除")
     types = Counter(i.type for i in items)

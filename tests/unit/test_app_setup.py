@@ -44,3 +44,27 @@ def test_app_never_imports_eventlet_and_runs_socketio_threaded() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "threading", "True"]
+
+
+def test_the_pure_core_imports_no_flask_and_no_database() -> None:
+    """Every module in the Makefile's PURE list stays free of Flask, extensions and models."""
+    import ast
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    listed = re.search(r"PURE := (.*?)\n\n", (root / "Makefile").read_text(), re.S)
+    assert listed is not None
+    modules = listed.group(1).replace("\\", " ").split()
+    assert "examsvc/assembly/engine.py" in modules
+    for module in modules:
+        tree = ast.parse((root / module).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                assert not re.match(r"(flask|sqlalchemy|.*extensions|.*models|.*db)\b", name), (
+                    f"{module} imports {name}"
+                )

@@ -1,0 +1,1 @@
+"""Paper assembly (组卷): blueprints, the engine, feasibility, frozen papers."""
