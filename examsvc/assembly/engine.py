@@ -429,15 +429,16 @@ class _PartBuilder:
         tier = m.compositions[: m.tier]
         tried = self.rng.sample(tier, min(len(tier), 24)) + m.compositions[m.tier : m.tier + 60]
         pace = self.made / self.count
-        used = self.kind_usage
+        most = m.part.sections[0].count_max
+        # how far each kind of item is ahead of the plan's progress (<= 0: on pace)
+        ahead = {k: self.kind_usage.get(k, 0) / c - pace for k, c in m.capacity.items()}
+        ranked = tried
+        if any(a + most / m.capacity[k] > 0 for k, a in ahead.items()):
 
-        def pressure(comp: tuple[tuple[tuple[int, int], int], ...]) -> float:
-            return sum(
-                max(0.0, (used.get(kind, 0) + times) / m.capacity[kind] - pace)
-                for kind, times in comp
-            )
+            def pressure(comp: tuple[tuple[tuple[int, int], int], ...]) -> float:
+                return sum(max(0.0, ahead[k] + n / m.capacity[k]) for k, n in comp)
 
-        ranked = sorted(tried, key=lambda c: c[0] + 10 * pressure(c[1]))
+            ranked = sorted(tried, key=lambda c: c[0] + 10 * pressure(c[1]))
         fallback: list[int] | None = None
         for _, comp in ranked:
             picks: list[int] = []
