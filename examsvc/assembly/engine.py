@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from .blueprint import Blueprint, Coverage, PartBlueprint
 from .pool import Candidate
@@ -37,8 +38,9 @@ class AssemblyError(ValueError):
         self.problems = problems
 
 
-@dataclass(frozen=True)
-class PaperItem:
+class PaperItem(NamedTuple):
+    """One item of a paper (a named tuple: plans create tens of thousands of them)."""
+
     item: str
     version: int
     type: str
@@ -238,6 +240,7 @@ def _orders(keys: str) -> tuple[str, ...]:
     return tuple("".join(p) for p in itertools.permutations(keys))
 
 
+@functools.cache
 def _points(cents: int) -> Decimal:
     return Decimal(cents // 100) if cents % 100 == 0 else Decimal(cents) / 100
 
