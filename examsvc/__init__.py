@@ -46,13 +46,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"], async_mode=async_mode
     )
 
+    from .assembly.routes import bp as assembly_bp
     from .auth.routes import bp as auth_bp
     from .bank.routes import bp as bank_bp
     from .catalog.routes import bp as catalog_bp
     from .core.routes import bp as core_bp
     from .errors import bp as errors_bp
 
-    for blueprint in (core_bp, errors_bp, auth_bp, catalog_bp, bank_bp):
+    for blueprint in (core_bp, errors_bp, auth_bp, catalog_bp, bank_bp, assembly_bp):
         app.register_blueprint(blueprint)
 
     from .cli import register_commands

@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from .assembly.services import load_blueprint_file
 from .auth.models import User
 from .auth.roles import Role
 from .auth.services import create_user
@@ -51,6 +52,17 @@ def load_catalog(root: Path, owners: dict[str, str]) -> int:
     return count
 
 
+def load_blueprints(root: Path) -> list[str]:
+    """Store each blueprint of ``root/blueprints`` for its scheme, unless one of that name is
+    there already (staff edits are kept)."""
+    lines = []
+    for path in sorted((root / "blueprints").glob("*.yaml")):
+        row, created = load_blueprint_file(path)
+        if row is not None:
+            lines.append(f"细目表 {row.name}: {'新增' if created else '已有，未改动'}")
+    return lines
+
+
 def load_demo() -> list[str]:
     """Load the demo and return the lines to print (logins first)."""
     root = Path(current_app.config["QUESTION_BANKS_DIR"])
@@ -64,6 +76,7 @@ def load_demo() -> list[str]:
         lines.append(
             f"题库 {data.code}: 新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}"
         )
+    lines += load_blueprints(root)
     orgs = {code: ensure_organization(code, name) for code, (name, _) in ORGANIZATIONS.items()}
     lines.append(f"演示账号（密码均为 {PASSWORD}）：")
     for username, name, roles, org in USERS:

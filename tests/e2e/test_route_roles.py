@@ -8,11 +8,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from examsvc.assembly.services import save_blueprint
 from examsvc.auth.models import User
 from examsvc.auth.roles import Role
 from examsvc.bank.model import ItemData
 from examsvc.bank.services import create_item, ensure_bank
 from examsvc.catalog.services import find_level
+from examsvc.config import ROOT
 from examsvc.extensions import db
 from tests.conftest import sign_in
 
@@ -47,6 +49,14 @@ EXPECTED: dict[str, set[Role] | None] = {
     "bank.review": {REVIEWER},
     "bank.review_queue": {REVIEWER},
     "bank.retire": {ADMIN, REVIEWER},
+    "assembly.index": BANK,
+    "assembly.blueprint": BANK,
+    "assembly.new": {ADMIN, AUTHOR},
+    "assembly.edit": {ADMIN, AUTHOR},
+    "assembly.preview": BANK,
+    "assembly.freeze": {ADMIN},
+    "assembly.paper_set": BANK,
+    "assembly.paper": BANK,
 }
 
 
@@ -57,8 +67,14 @@ def ids(app: Flask, catalog: object, make_user: Callable[..., User]) -> dict[str
     author = make_user(Role.AUTHOR)
     data = ItemData(**_practical(), materials=("start.html",))  # type: ignore[arg-type]
     item = create_item(bank, data, author, {"start.html": b"<!doctype html>"})
+    assert level.scheme is not None
+    sample = ROOT / "question_banks" / "blueprints" / "web-frontend-junior.yaml"
+    blueprint = save_blueprint(level.scheme, "", sample.read_text(encoding="utf-8"), author)
     db.session.commit()
     return {
+        "blueprint_id": blueprint.id,
+        "number": 1,
+        "paper_set_id": 1,  # none is frozen: the pages answer 404 to those let in
         "bank_id": bank.id,
         "item_id": item.id,
         "level_id": level.id,
