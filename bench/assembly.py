@@ -36,8 +36,7 @@ def naive(blueprint: Blueprint, pool: Sequence[Candidate], count: int, seed: int
             for s in part.sections:
                 n = rng.randint(s.count_min, s.count_max)
                 for c in rng.sample(by_type[s.type], n):
-                    points = s.points_each if s.points_each is not None else c.points
-                    assert points is not None
+                    points = s.points_for(c.points)
                     items.append(PaperItem(c.item, c.version, c.type, points, c.difficulty))
             parts.append(PaperPart(part.kind, part.name, tuple(items)))
         papers.append(Paper(number, tuple(parts)))

@@ -13,12 +13,21 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..bank.model import TASK_KINDS, TYPE_NAMES
+from ..bank.model import TASK_KIND_NAMES, TASK_KINDS, TYPE_NAMES
 from ..catalog.scheme_rules import Part, Scheme
 from ..catalog.standards import Standard
 
-TASK_KIND_NAMES = {"case_analysis": "案例分析", "coding": "编程", "web_page": "网页制作"}
-SHARE_UNIT = Decimal("0.0001")
+COVERAGE_KEYS = {
+    "field",
+    "code",
+    "task_kind",
+    "type",
+    "min",
+    "max",
+    "min_share",
+    "max_share",
+    "name",
+}
 
 
 class BlueprintError(ValueError):
@@ -39,6 +48,10 @@ class SectionSpec:
     @property
     def label(self) -> str:
         return TYPE_NAMES.get(self.type, self.type)
+
+    def points_for(self, own: Decimal | None) -> Decimal:
+        """What an item scores in this section: the section's points, else the item's own."""
+        return self.points_each if self.points_each is not None else (own or Decimal(0))
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,10 @@ class Coverage:
     def key(self) -> str:
         """What a pool item must cover to count (see ``pool.covers``)."""
         return f"{self.scope}:{self.value}"
+
+    def matches(self, covers: frozenset[str], type_: str) -> bool:
+        """Does an item of ``type_`` covering ``covers`` count towards this line?"""
+        return self.key in covers and self.type in (None, type_)
 
     @property
     def label(self) -> str:
@@ -132,8 +149,7 @@ def _coverage(node: Any, where: str) -> Coverage:
     scopes = [s for s in ("field", "code", "task_kind") if node.get(s) not in (None, "")]
     if len(scopes) != 1:
         raise ValueError(f"{where}：field、code、task_kind 三者必须恰好写一个")
-    unknown = set(node) - {"field", "code", "task_kind", "type", "min", "max"}
-    unknown -= {"min_share", "max_share", "name"}
+    unknown = set(node) - COVERAGE_KEYS
     if unknown:
         raise ValueError(f"{where}：不认识的字段 {', '.join(sorted(unknown))}")
     type_ = node.get("type")

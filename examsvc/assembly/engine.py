@@ -25,7 +25,6 @@ from .pool import Candidate
 
 ENGINE_VERSION = "1"
 SHUFFLED_TYPES = ("single", "multiple")
-_HARD = 1000.0  # one unit of hard violation outweighs any difficulty deviation
 _SAMPLE = 6  # candidate moves looked at per repair step, each side
 _REDRAWS = 6  # attempts at a paper different from all earlier ones
 
@@ -148,7 +147,7 @@ class _PartModel:
         for j, con in enumerate(self.constraints):
             cov = con.coverage
             for i, c in enumerate(self.cands):
-                if cov.key in c.covers and (cov.type is None or cov.type == c.type):
+                if cov.matches(c.covers, c.type):
                     self.contrib[i].append((j, self.w[i] if con.share else 1))
                     self.members[j][self.sec[i]].append(i)
         self.buckets: dict[tuple[int, int, int], list[int]] = {}
@@ -162,12 +161,15 @@ class _PartModel:
             self.band = (float(part.difficulty.target), float(part.difficulty.tolerance))
         self.target = self.band[0] if self.band else self._pool_mean()
         self.compositions = self._compositions()
+        # how many compositions share the best deviation: the ones papers choose among
+        nearest = self.compositions[0][0] if self.compositions else 0.0
+        self.tier = sum(1 for dev, _ in self.compositions if dev <= nearest + self.fine)
         self.capacity = {(w, d): len(b) * cap for (_, w, d), b in self.buckets.items()}
 
     def _weight(self, c: Candidate) -> int:
         spec = self.part.section(c.type)
-        points = spec.points_each if spec and spec.points_each is not None else c.points
-        return _cents(points or Decimal(0))
+        assert spec is not None  # the pool was filtered to the part's types
+        return _cents(spec.points_for(c.points))
 
     def _constraints(self, cov: Coverage) -> list[_Constraint]:
         """A coverage line as bounds on a count, on points, or both."""
@@ -211,8 +213,6 @@ class _PartModel:
         ranked = sorted(
             (abs(sum(w * d for w, d in c) / self.total - self.target), c) for c in found
         )
-        best = ranked[0][0] if ranked else 0.0
-        self.tier = sum(1 for dev, _ in ranked if dev <= best + self.fine)
         return [(dev, tuple(sorted(Counter(c).items()))) for dev, c in ranked]
 
     def _pool_mean(self) -> float:
@@ -491,7 +491,7 @@ class _PartBuilder:
         for _ in range(self.max_steps):
             if score[0] == 0 and score[1] <= m.fine:
                 break
-            moves = self.moves(draft, score)
+            moves = self.moves(draft)
             best_move, best_score = None, score
             for out, inn in moves:
                 s = draft.score_after(out, inn)
@@ -541,9 +541,7 @@ class _PartBuilder:
         ok.sort(key=lambda i: (self.usage[i], i))
         return ok[:k]
 
-    def moves(
-        self, draft: _Draft, score: tuple[float, float]
-    ) -> list[tuple[int | None, int | None]]:
+    def moves(self, draft: _Draft) -> list[tuple[int | None, int | None]]:
         m = self.m
         rng = self.rng
         goals: list[tuple[str, int]] = [

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .blueprint import Blueprint, Coverage, PartBlueprint, SectionSpec
+from .blueprint import Blueprint, Coverage, PartBlueprint
 from .engine import AssemblyError, PlanResult, assemble, exposure_cap
 from .pool import Candidate
 
@@ -104,27 +104,22 @@ def _check_part(
     _check_points(part, pool, report)
 
 
-def _matches(cov: Coverage, c: Candidate) -> bool:
-    return cov.key in c.covers and cov.type in (None, c.type)
-
-
-def _weight(s: SectionSpec, c: Candidate) -> Decimal:
-    return s.points_each if s.points_each is not None else (c.points or Decimal(0))
-
-
 def _check_coverage(
     part: PartBlueprint, cov: Coverage, pool: list[Candidate], report: Feasibility
 ) -> None:
     where = f"{part.name} · {cov.label}"
     sections = [s for s in part.sections if cov.type in (None, s.type)]
-    hits = {s.type: [c for c in pool if c.type == s.type and _matches(cov, c)] for s in sections}
+    hits = {
+        s.type: [c for c in pool if c.type == s.type and cov.matches(c.covers, c.type)]
+        for s in sections
+    }
     room = sum(min(len(hits[s.type]), s.count_max) for s in sections)
     if cov.min_count is not None and room < cov.min_count:
         report.problems.append(f"{where}：至少需要 {cov.min_count} 道，已审核的只有 {room} 道")
     if cov.min_share is not None:
         best = Decimal(0)
         for s in sections:
-            weights = sorted((_weight(s, c) for c in hits[s.type]), reverse=True)
+            weights = sorted((s.points_for(c.points) for c in hits[s.type]), reverse=True)
             best += sum(weights[: s.count_max], Decimal(0))
         if best < cov.min_share * part.total_points:
             report.problems.append(
@@ -134,7 +129,7 @@ def _check_coverage(
     if cov.max_count is not None:
         forced = 0
         for s in sections:
-            others = sum(1 for c in pool if c.type == s.type and not _matches(cov, c))
+            others = sum(1 for c in pool if c.type == s.type and not cov.matches(c.covers, c.type))
             forced += max(0, s.count_min - others)
         if forced > cov.max_count:
             report.problems.append(

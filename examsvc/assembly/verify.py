@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from ..bank.model import TYPE_NAMES
 from .blueprint import Blueprint, Coverage, PartBlueprint
-from .engine import Paper, PaperPart, exposure_cap
+from .engine import Paper, PaperItem, PaperPart, exposure_cap
 from .pool import Candidate
 
 
@@ -62,17 +62,13 @@ def part_violations(
 
 
 def _coverage_violations(
-    cov: Coverage, items: Sequence[object], pool: Mapping[str, Candidate], total: Decimal
+    cov: Coverage, items: Sequence[PaperItem], pool: Mapping[str, Candidate], total: Decimal
 ) -> list[str]:
     hits = [
-        i
-        for i in items
-        if (c := pool.get(getattr(i, "item", ""))) is not None
-        and cov.key in c.covers
-        and cov.type in (None, c.type)
+        i for i in items if (c := pool.get(i.item)) is not None and cov.matches(c.covers, c.type)
     ]
     count = len(hits)
-    points = sum((getattr(i, "points", Decimal(0)) for i in hits), Decimal(0))
+    points = sum((i.points for i in hits), Decimal(0))
     problems = []
     if cov.min_count is not None and count < cov.min_count:
         problems.append(f"{cov.label}：{count} 道，至少应有 {cov.min_count} 道")

@@ -16,6 +16,7 @@ TYPES = ("single", "multiple", "truefalse", "practical")
 TYPE_NAMES = {"single": "单选", "multiple": "多选", "truefalse": "判断", "practical": "实操"}
 STATUSES = ("draft", "review", "approved", "retired")
 TASK_KINDS = ("case_analysis", "coding", "web_page")
+TASK_KIND_NAMES = {"case_analysis": "案例分析", "coding": "编程", "web_page": "网页制作"}
 EDITORS = ("html", "css", "javascript", "text", "none")
 OPTION_KEYS = "ABCDEFGH"
 ITEM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
