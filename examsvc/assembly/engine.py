@@ -114,14 +114,14 @@ class _Constraint:
     share: bool  # bounds are on points (hundredths) rather than on counts
     lo: int
     hi: int
-    unit: float  # 1 / (size of one item in the bound's unit), to weigh violations alike
 
-    def violation(self, total: int) -> float:
+    def gap(self, total: int) -> int:
+        """How far ``total`` lies outside the bounds, in items or in hundredths of a point."""
         if total < self.lo:
-            return (self.lo - total) * self.unit
+            return self.lo - total
         if total > self.hi:
-            return (total - self.hi) * self.unit
-        return 0.0
+            return total - self.hi
+        return 0
 
 
 class _PartModel:
@@ -139,6 +139,8 @@ class _PartModel:
         self.total = _cents(part.total_points)
         self.variable = any(s.points_each is None for s in part.sections)
         self.sections = [[i for i, s in enumerate(self.sec) if s == k] for k in range(len(types))]
+        # a gap in points weighs as many items as it would take to close it
+        self.share_unit = len(self.w) / sum(self.w) if self.w else 1.0
         self.constraints: list[_Constraint] = []
         for cov in part.coverage:
             self.constraints += self._constraints(cov)
@@ -176,12 +178,11 @@ class _PartModel:
         out = []
         if cov.min_count is not None or cov.max_count is not None:
             hi = 10**9 if cov.max_count is None else cov.max_count
-            out.append(_Constraint(cov, False, cov.min_count or 0, hi, 1.0))
+            out.append(_Constraint(cov, False, cov.min_count or 0, hi))
         if cov.min_share is not None or cov.max_share is not None:
             lo = _cents((cov.min_share or Decimal(0)) * self.part.total_points)
             hi = _cents((cov.max_share or Decimal(1)) * self.part.total_points)
-            mean_w = sum(self.w) / len(self.w) if self.w else 1.0
-            out.append(_Constraint(cov, True, lo, hi, 1.0 / mean_w))
+            out.append(_Constraint(cov, True, lo, hi))
         return out
 
     def _compositions(self) -> list[tuple[float, tuple[tuple[tuple[int, int], int], ...]]]:
@@ -253,7 +254,11 @@ class _Draft:
         self.chosen: list[list[int]] = [[] for _ in model.part.sections]
         self.inside = [False] * len(model.cands)
         self.tot = [0] * len(model.constraints)
-        self.cviol = sum(c.violation(0) for c in model.constraints)
+        # gaps kept as exact integers (items, hundredths of a point): "every coverage line
+        # holds" is then a test for zero that no floating-point residue can spoil
+        self.gaps = [0, 0]  # [items, hundredths of a point], indexed by _Constraint.share
+        for c in model.constraints:
+            self.gaps[c.share] += c.gap(0)
         self.sw = 0
         self.swd = 0
 
@@ -274,13 +279,18 @@ class _Draft:
         for j, a in m.contrib[i]:
             old = self.tot[j]
             self.tot[j] = old + sign * a
-            self.cviol += m.constraints[j].violation(self.tot[j]) - m.constraints[j].violation(old)
+            c = m.constraints[j]
+            self.gaps[c.share] += c.gap(self.tot[j]) - c.gap(old)
         self.sw += sign * m.w[i]
         self.swd += sign * m.w[i] * m.d[i]
 
-    def hard(self, cviol: float, sw: int, swd: int) -> float:
+    @property
+    def covered(self) -> bool:
+        return self.gaps == [0, 0]
+
+    def hard(self, gaps: list[int], sw: int, swd: int) -> float:
         m = self.m
-        h = cviol
+        h = gaps[0] + gaps[1] * m.share_unit
         if m.variable:
             h += abs(sw - m.total) * m.w_unit
         if m.band is not None and sw:
@@ -290,7 +300,7 @@ class _Draft:
     def score_after(self, out: int | None, inn: int | None) -> tuple[float, float]:
         """(hard violation, difficulty deviation) were ``out`` replaced by ``inn``."""
         m = self.m
-        cviol, sw, swd = self.cviol, self.sw, self.swd
+        gaps, sw, swd = self.gaps, self.sw, self.swd
         changed: dict[int, int] = {}
         for i, sign in ((out, -1), (inn, 1)):
             if i is None:
@@ -299,10 +309,13 @@ class _Draft:
                 changed[j] = changed.get(j, self.tot[j]) + sign * a
             sw += sign * m.w[i]
             swd += sign * m.w[i] * m.d[i]
-        for j, v in changed.items():
-            cviol += m.constraints[j].violation(v) - m.constraints[j].violation(self.tot[j])
+        if changed:
+            gaps = gaps[:]
+            for j, v in changed.items():
+                c = m.constraints[j]
+                gaps[c.share] += c.gap(v) - c.gap(self.tot[j])
         soft = abs(swd / sw - m.target) if sw else 0.0
-        return self.hard(cviol, sw, swd), soft
+        return self.hard(gaps, sw, swd), soft
 
     def score(self) -> tuple[float, float]:
         return self.score_after(None, None)
@@ -318,7 +331,7 @@ class _Draft:
         m = self.m
         out = []
         for c, t in zip(m.constraints, self.tot, strict=True):
-            if c.violation(t) > 0:
+            if c.gap(t):
                 unit = "分" if c.share else "道"
                 have = t / 100 if c.share else t
                 bound = (
@@ -454,7 +467,7 @@ class _PartBuilder:
             else:
                 for i in picks:
                     draft.add(i)
-                if draft.cviol == 0:
+                if draft.covered:
                     return True
                 fallback = fallback or picks
                 for i in picks:
@@ -547,7 +560,7 @@ class _PartBuilder:
         goals: list[tuple[str, int]] = [
             ("constraint", j)
             for j, (c, t) in enumerate(zip(m.constraints, draft.tot, strict=True))
-            if c.violation(t) > 0
+            if c.gap(t)
         ]
         if m.variable and draft.sw != m.total:
             goals.append(("points", 0))
