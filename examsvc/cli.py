@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app
@@ -29,7 +29,7 @@ def main() -> None:
     """examsvc: 1+X exam administration, delivery, grading and certificates."""
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.secho(message, fg="red", err=True)
     sys.exit(1)
 
@@ -246,12 +246,10 @@ def users_create(
     org = db.session.scalar(select(Organization).where(Organization.code == org_code))
     if org is None:
         _fail(f"没有代码为“{org_code}”的机构")
-        return
     try:
         chosen = {Role(r) for r in roles}
     except ValueError:
         _fail(f"角色应为：{', '.join(Role)}")
-        return
     create_user(username, password, display_name, chosen, org.id)
     db.session.commit()
     click.echo(f"已创建用户 {username}")

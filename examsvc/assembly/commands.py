@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 import yaml
 
+from ..bank.model import BankFormatError
 from ..catalog.scheme_rules import Scheme, SchemeError, parse_scheme
 from ..catalog.standards import Standard, StandardError, load_standards
+from ..cli import _fail, _read_any, _standards_root
 from .blueprint import Blueprint, BlueprintError, parse_blueprint, validate_blueprint
 from .engine import AssemblyError, PlanResult, assemble
 from .feasibility import Feasibility, check_feasibility
@@ -31,11 +32,6 @@ BLUEPRINT = click.option(
 )
 
 
-def _fail(message: str) -> None:
-    click.secho(message, fg="red", err=True)
-    sys.exit(1)
-
-
 def _scheme_for(root: Path, blueprint: Blueprint) -> Scheme | None:
     for path in sorted((root / "schemes").glob("*.yaml")):
         try:
@@ -49,9 +45,6 @@ def _scheme_for(root: Path, blueprint: Blueprint) -> Scheme | None:
 
 def load_inputs(bank_path: Path, blueprint_path: Path) -> tuple[Blueprint, list[Candidate]]:
     """Read and check the blueprint and the bank; exit with every problem found otherwise."""
-    from ..bank.model import BankFormatError
-    from ..cli import _read_any, _standards_root
-
     root = _standards_root(bank_path)
     try:
         raw = yaml.safe_load(blueprint_path.read_text(encoding="utf-8"))
@@ -60,13 +53,10 @@ def load_inputs(bank_path: Path, blueprint_path: Path) -> tuple[Blueprint, list[
         banks = _read_any(bank_path)
     except yaml.YAMLError as exc:
         _fail(f"{blueprint_path}：不是有效的 YAML：{exc}")
-        raise
     except BlueprintError as exc:
         _fail("\n".join(exc.problems))
-        raise
     except (StandardError, BankFormatError) as exc:
         _fail(str(exc))
-        raise
     standard = standards.get((blueprint.certificate, blueprint.level))
     problems = validate_blueprint(blueprint, _scheme_for(root, blueprint), standard)
     for bank in banks:
@@ -173,7 +163,6 @@ def assemble_command(
         result = assemble(blueprint, pool, count, seed)
     except AssemblyError as exc:
         _fail("\n".join(exc.problems) + "\n没有生成试卷。")
-        return
     out.write_text(
         json.dumps(papers_json(blueprint, pool, result), ensure_ascii=False, indent=1),
         encoding="utf-8",
