@@ -12,7 +12,6 @@ Who may do what, within their own organization:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,8 +22,10 @@ from flask_login import current_user
 
 from ..auth.roles import BANK_READERS, BANK_WRITERS, Role, roles_required
 from ..bank.convert import version_data
-from ..bank.models import Attachment, ItemVersion
+from ..bank.model import OPTION_KEYS
+from ..bank.models import ItemVersion
 from ..bank.render import to_html
+from ..bank.routes import image_urls
 from ..catalog.models import ExamScheme
 from ..catalog.services import scheme_spec
 from . import engine
@@ -53,7 +54,6 @@ from .services import (
 bp = Blueprint("assembly", __name__, url_prefix="/assembly")
 DEFAULT_COUNT = 30
 DEFAULT_SEED = "preview"
-LABELS = "ABCDEFGH"
 NUMERALS = "一二三四五六七八九十"
 
 
@@ -259,15 +259,6 @@ class SheetPart:
         return sum((s.points for s in self.sections), Decimal(0))
 
 
-def _image_url(attachments: list[Attachment]) -> Callable[[str], str | None]:
-    names = {a.name: a.id for a in attachments if a.kind == "image"}
-
-    def url(name: str) -> str | None:
-        return url_for("bank.attachment", att_id=names[name]) if name in names else None
-
-    return url
-
-
 def _sheet(paper: engine.Paper, versions: dict[str, ItemVersion]) -> list[SheetPart]:
     """The paper with stems and options rendered, options relabelled A, B, C … in the order
     shown. Keys, explanations, rubrics, difficulty and skill codes never enter it."""
@@ -279,7 +270,7 @@ def _sheet(paper: engine.Paper, versions: dict[str, ItemVersion]) -> list[SheetP
         for n, i in enumerate(part.items, 1):
             v = versions[i.item]
             data = version_data(v.item, v)
-            images = _image_url(files[v.id])
+            images = image_urls(a for a in files[v.id] if a.kind == "image")
             text = data.option_map
             order = i.options or "".join(k for k, _ in data.options)
             form = data.answer_form
@@ -289,7 +280,7 @@ def _sheet(paper: engine.Paper, versions: dict[str, ItemVersion]) -> list[SheetP
                 points=i.points,
                 stem=to_html(data.stem, images),
                 options=[
-                    (LABELS[k], to_html(text[key], images, inline=True))
+                    (OPTION_KEYS[k], to_html(text[key], images, inline=True))
                     for k, key in enumerate(order)
                 ],
                 title=data.title,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from flask import (
     Blueprint,
@@ -108,9 +108,9 @@ def coverage(bank_id: int) -> ResponseReturnValue:
     )
 
 
-def _image_url(version: ItemVersion) -> Callable[[str], str | None]:
-    """Map image names used in a version's Markdown to the URLs of its attachments."""
-    names = {a.name: a.id for a in version.attachments}
+def image_urls(attachments: Iterable[Attachment]) -> Callable[[str], str | None]:
+    """Map image names used in an item's Markdown to the URLs of these attachments."""
+    names = {a.name: a.id for a in attachments}
 
     def url(name: str) -> str | None:
         return url_for("bank.attachment", att_id=names[name]) if name in names else None
@@ -133,7 +133,7 @@ def _requested_version(item_id: int) -> tuple[Item, ItemVersion, ItemData]:
 def item(item_id: int) -> ResponseReturnValue:
     """An item with its key, explanation, rubric, every version and the review trail."""
     it, version, data = _requested_version(item_id)
-    images = _image_url(version)
+    images = image_urls(version.attachments)
     return render_template(
         "bank/item.html",
         item=it,
@@ -154,7 +154,7 @@ def preview(item_id: int) -> ResponseReturnValue:
         "bank/preview.html",
         item=it,
         data=data,
-        stem_html=to_html(data.stem, _image_url(version)),
+        stem_html=to_html(data.stem, image_urls(version.attachments)),
         options=options,
         materials=[a for a in version.attachments if a.kind == "material"],
     )
