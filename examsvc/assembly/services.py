@@ -44,19 +44,19 @@ class AssemblyProblems(DomainError):
 # ---- blueprints -----------------------------------------------------------------------------
 
 
-def _own_schemes(user: User) -> Any:
+def _own_schemes(query: Any, user: User) -> Any:
+    """``query`` (which selects or joins ExamScheme) limited to the user's organization."""
     return (
-        select(ExamScheme)
-        .join(CertificateLevel, ExamScheme.level_id == CertificateLevel.id)
+        query.join(CertificateLevel, ExamScheme.level_id == CertificateLevel.id)
         .join(Certificate, CertificateLevel.certificate_id == Certificate.id)
         .where(Certificate.organization_id == user.organization_id)
+        .order_by(Certificate.id, CertificateLevel.rank)
     )
 
 
 def schemes_of(user: User) -> list[ExamScheme]:
     """Exam schemes of the user's organization, certificate by certificate, level by level."""
-    query = _own_schemes(user).order_by(Certificate.id, CertificateLevel.rank)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(_own_schemes(select(ExamScheme), user)))
 
 
 def get_scheme(user: User, scheme_id: int) -> ExamScheme:
@@ -68,14 +68,9 @@ def get_scheme(user: User, scheme_id: int) -> ExamScheme:
 
 def blueprints_of(user: User, scheme_id: int | None = None) -> list[Blueprint]:
     """Blueprints of the user's organization (of one scheme when given)."""
-    query = (
-        select(Blueprint)
-        .join(ExamScheme, Blueprint.scheme_id == ExamScheme.id)
-        .join(CertificateLevel, ExamScheme.level_id == CertificateLevel.id)
-        .join(Certificate, CertificateLevel.certificate_id == Certificate.id)
-        .where(Certificate.organization_id == user.organization_id)
-        .order_by(Certificate.id, CertificateLevel.rank, Blueprint.name)
-    )
+    query = _own_schemes(
+        select(Blueprint).join(ExamScheme, Blueprint.scheme_id == ExamScheme.id), user
+    ).order_by(Blueprint.name)
     if scheme_id is not None:
         query = query.where(Blueprint.scheme_id == scheme_id)
     return list(db.session.scalars(query))
