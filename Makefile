@@ -25,8 +25,8 @@ translations: $(STAMP)
 
 # After changing UI text: refresh the catalog, then translate the new entries in messages.po.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o examsvc/translations/messages.pot .
-	$(BIN)/pybabel update -i examsvc/translations/messages.pot -d examsvc/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --width 100 -o examsvc/translations/messages.pot .
+	$(BIN)/pybabel update --width 100 -i examsvc/translations/messages.pot -d examsvc/translations
 
 run: install
 	$(BIN)/examsvc db upgrade
