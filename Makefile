@@ -8,7 +8,10 @@ STAMP := $(VENV)/.installed
 PURE := examsvc/bank/model.py examsvc/bank/yaml_format.py examsvc/bank/xlsx_format.py \
         examsvc/bank/coverage.py examsvc/catalog/standards.py examsvc/catalog/scheme_rules.py \
         examsvc/assembly/blueprint.py examsvc/assembly/pool.py examsvc/assembly/engine.py \
-        examsvc/assembly/feasibility.py examsvc/assembly/verify.py
+        examsvc/assembly/feasibility.py examsvc/assembly/verify.py \
+        examsvc/registration/identity.py examsvc/registration/eligibility.py \
+        examsvc/registration/fees.py examsvc/registration/roster_format.py \
+        examsvc/sites/seatmap.py examsvc/plans/seating.py examsvc/plans/ticket_number.py
 
 .PHONY: run test lint install translations messages clean
 

@@ -46,6 +46,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"], async_mode=async_mode
     )
 
+    from .api.pages import bp as tokens_bp
+    from .api.routes import bp as api_bp
     from .assembly.routes import bp as assembly_bp
     from .auth.routes import bp as auth_bp
     from .bank.routes import bp as bank_bp
@@ -53,8 +55,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .core.routes import bp as core_bp
     from .errors import bp as errors_bp
 
-    for blueprint in (core_bp, errors_bp, auth_bp, catalog_bp, bank_bp, assembly_bp):
+    for blueprint in (
+        core_bp,
+        errors_bp,
+        auth_bp,
+        catalog_bp,
+        bank_bp,
+        assembly_bp,
+        api_bp,
+        tokens_bp,
+    ):
         app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)  # token-only, see api.routes
 
     from .cli import register_commands
 

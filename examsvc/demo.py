@@ -19,6 +19,8 @@ from .bank.yaml_format import read_bank_dir
 from .catalog.services import ensure_organization, load_scheme_file, load_standard_file
 from .catalog.standards import load_standard
 from .extensions import db
+from .plans.demo import load_demo_plan
+from .registration.services import load_rules_file
 
 ORGANIZATIONS = {
     "miit-eec": ("工业和信息化部教育与考试中心", "evaluation"),
@@ -83,5 +85,8 @@ def load_demo() -> list[str]:
         if db.session.scalar(select(User).where(User.username == username)) is None:
             create_user(username, PASSWORD, name, roles, orgs[org].id)
         lines.append(f"  {username:<16} {name}（{', '.join(sorted(roles))}）")
+    for path in sorted((root / "eligibility").glob("*.yaml")):
+        load_rules_file(path)
+    lines += load_demo_plan("miit-eec", "demo-college")
     db.session.commit()
     return lines

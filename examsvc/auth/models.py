@@ -25,6 +25,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(256))
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    # A site admin manages this one site only (see sites.services.own_site).
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("exam_site.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -21,6 +21,8 @@ class Role(StrEnum):
 ALL_STAFF = frozenset(Role)
 BANK_READERS = frozenset({Role.ORG_ADMIN, Role.AUTHOR, Role.REVIEWER})
 BANK_WRITERS = frozenset({Role.ORG_ADMIN, Role.AUTHOR})
+# Who registers candidates: the organization for all its sites, a site admin for one site.
+REGISTRARS = frozenset({Role.ORG_ADMIN, Role.SITE_ADMIN})
 
 
 def roles_required(*roles: Role | frozenset[Role]) -> Callable[[F], F]:

@@ -12,7 +12,7 @@ import io
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -410,3 +410,44 @@ def roster_template() -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+# The same fields by name, for the one-by-one form and the HTTP API (see api/openapi.py).
+FIELD_HEADERS = {
+    "name": "姓名",
+    "id_number": "身份证号",
+    "gender": "性别",
+    "institution": "院校",
+    "major": "专业",
+    "class_name": "班级",
+    "phone": "手机",
+    "poor_family": "建档立卡",
+    "level": "报考等级",
+    "certificates": "已持证书",
+    "years_in_trade": "相关工作年限",
+    "education": "学历",
+    "trained": "本级培训合格",
+    "graduating": "应届毕业",
+}
+
+
+def row_from_fields(
+    fields: Mapping[str, object], today: date | None = None
+) -> tuple[RosterRow | None, list[str]]:
+    """One candidate from named fields, checked by the same rules as a roster row.
+
+    Returns the row, or None and one message per bad field naming the field.
+    """
+    cells: dict[str, object] = {}
+    for name, header in FIELD_HEADERS.items():
+        value = fields.get(name)
+        if isinstance(value, list | tuple):
+            value = "、".join(str(v) for v in value)
+        cells[header] = value
+    reader = _RowReader(0, cells)
+    row = _candidate(reader, today, {})
+    names = {header: name for name, header in FIELD_HEADERS.items()}
+    problems = [f"{e.column}（{names[e.column]}）：{e.problem}" for e in reader.errors]
+    unknown = sorted(set(fields) - set(FIELD_HEADERS) - {"site_id"})
+    problems += [f"未知字段 {k}：可用字段为 {', '.join(FIELD_HEADERS)}" for k in unknown]
+    return (row if not problems else None), problems

@@ -1,0 +1,1 @@
+"""The HTTP API for automation under /api/v1, with token authentication and OpenAPI."""

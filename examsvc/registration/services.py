@@ -1,0 +1,227 @@
+"""Registration use cases: candidates one by one, rosters from Excel, eligibility and fees.
+
+A roster is imported whole or not at all: every problem of every row is reported together, and
+nothing is stored until all rows pass. Services flush; the caller commits once or rolls back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from ..auth.models import User
+from ..auth.roles import Role
+from ..catalog.models import Certificate
+from ..errors import DomainError, NotFound
+from ..extensions import db
+from ..plans.models import ExamPlan
+from ..plans.services import plan_fees, plan_scheme, require_state
+from ..sites.models import Site
+from .eligibility import EligibilityError, RuleSet, evaluate, parse_rules
+from .fees import InstitutionFees, quote, summarize
+from .models import Candidate, EligibilityRules, Registration
+from .roster_format import RosterRow, parse_roster
+
+SEPARATOR = "、"
+
+
+class RosterProblems(DomainError):
+    """Rows that cannot be registered; one line per problem, naming row and column."""
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message, problems)
+        self.problems = problems
+
+
+# ---- who sees what ---------------------------------------------------------------------------
+
+
+def sites_in(plan: ExamPlan, user: User) -> list[Site]:
+    """Sites of the plan's rooms that the user registers for: all (admin) or one's own."""
+    sites = {pr.room.site_id: pr.room.site for pr in plan.rooms}
+    if Role.ORG_ADMIN not in user.role_set:
+        sites = {k: v for k, v in sites.items() if k == user.site_id}
+    return sorted(sites.values(), key=lambda s: s.number)
+
+
+def registrations_of(plan: ExamPlan, user: User) -> list[Registration]:
+    if Role.ORG_ADMIN in user.role_set:
+        return list(plan.registrations)
+    return [r for r in plan.registrations if r.site_id == user.site_id]
+
+
+def site_for(plan: ExamPlan, user: User, site_id: int | None) -> Site:
+    sites = sites_in(plan, user)
+    if site_id is None and len(sites) == 1:
+        return sites[0]
+    site = next((s for s in sites if s.id == site_id), None)
+    if site is None:
+        raise NotFound("请选择本计划中由您负责的考点")
+    return site
+
+
+# ---- eligibility rules -----------------------------------------------------------------------
+
+
+def rules_for(certificate_id: int) -> RuleSet | None:
+    row = db.session.scalar(
+        select(EligibilityRules).where(EligibilityRules.certificate_id == certificate_id)
+    )
+    if row is None:
+        return None
+    return parse_rules(yaml.safe_load(row.document), "报考条件")
+
+
+def save_rules(
+    certificate: Certificate, document: str, origin: str = "报考条件"
+) -> EligibilityRules:
+    """Store a certificate's eligibility rules after they parse; bad YAML changes nothing."""
+    try:
+        parse_rules(yaml.safe_load(document), origin)
+    except yaml.YAMLError as exc:
+        raise DomainError(f"{origin}：YAML 语法错误：{exc}") from exc
+    except EligibilityError as exc:
+        raise DomainError(f"{origin}有误", exc.problems) from exc
+    row = db.session.scalar(
+        select(EligibilityRules).where(EligibilityRules.certificate_id == certificate.id)
+    )
+    if row is None:
+        row = EligibilityRules(certificate_id=certificate.id, document=document)
+        db.session.add(row)
+    row.document = document
+    db.session.flush()
+    return row
+
+
+def load_rules_file(path: Path) -> EligibilityRules:
+    """Load ``question_banks/eligibility/<name>.yaml`` for the certificate it names."""
+    document = path.read_text(encoding="utf-8")
+    rules = parse_rules(yaml.safe_load(document), path.name)
+    certificate = db.session.scalar(
+        select(Certificate).where(Certificate.code == rules.certificate)
+    )
+    if certificate is None:
+        raise DomainError(f"{path.name}：证书「{rules.certificate}」尚未导入")
+    return save_rules(certificate, document, path.name)
+
+
+# ---- registering -----------------------------------------------------------------------------
+
+
+def _problems(plan: ExamPlan, site: Site, row: RosterRow, rules: RuleSet | None) -> list[str]:
+    problems = []
+    if row.level and row.level != plan.level.name:
+        problems.append(f"报考等级「{row.level}」与计划的等级「{plan.level.name}」不符")
+    known = db.session.scalar(select(Candidate).where(Candidate.id_number == row.id_number))
+    if known is not None and known.name != row.name:
+        problems.append(
+            f"身份证号 {row.id_number} 已登记为「{known.name}」，与「{row.name}」不符：请核对"
+        )
+    if known is not None:
+        earlier = next((r for r in plan.registrations if r.candidate_id == known.id), None)
+        if earlier is not None:
+            problems.append(f"{row.name}（{row.id_number}）已在本计划报名，不能重复报名")
+    if rules is not None:
+        verdict = evaluate(rules, plan.level.level, row.applicant())
+        if not verdict.eligible:
+            problems.append(f"不符合{plan.level.title}报考条件：" + "；".join(verdict.reasons))
+    return problems
+
+
+def _seats_left(plan: ExamPlan, site: Site) -> int:
+    seats = sum(
+        len(pr.room.seatmap.assignable()) for pr in plan.rooms if pr.room.site_id == site.id
+    )
+    return seats - sum(1 for r in plan.registrations if r.site_id == site.id)
+
+
+def register(plan: ExamPlan, site: Site, row: RosterRow, actor: User | None) -> Registration:
+    """Register one candidate; any broken rule raises and nothing is stored."""
+    require_state(plan, "draft")
+    problems = _problems(plan, site, row, rules_for(plan.level.certificate_id))
+    if _seats_left(plan, site) <= 0:
+        problems.append(f"考点「{site.name}」本计划的考场已坐满：请先为计划增加考场")
+    if problems:
+        raise RosterProblems(f"{row.name} 不能报名", problems)
+    return _store(plan, site, row, actor)
+
+
+def _store(plan: ExamPlan, site: Site, row: RosterRow, actor: User | None) -> Registration:
+    candidate = db.session.scalar(select(Candidate).where(Candidate.id_number == row.id_number))
+    if candidate is None:
+        candidate = Candidate(id_number=row.id_number, name=row.name, gender=row.gender)
+        db.session.add(candidate)
+    if row.phone:
+        candidate.phone = row.phone
+    fee = quote(plan_scheme(plan).parts, plan_fees(plan), exempt=row.poor_family).total
+    verdict_route = ""
+    rules = rules_for(plan.level.certificate_id)
+    if rules is not None:
+        verdict_route = evaluate(rules, plan.level.level, row.applicant()).route or ""
+    registration = Registration(
+        candidate=candidate,
+        site_id=site.id,
+        institution=row.institution,
+        major=row.major,
+        class_name=row.class_name,
+        education=row.education,
+        certificates=SEPARATOR.join(row.certificates),
+        years_in_trade=row.years_in_trade,
+        trained=row.trained,
+        graduating=row.graduating,
+        poor_family=row.poor_family,
+        eligibility_route=verdict_route,
+        fee=fee,
+        registered_by_id=actor.id if actor is not None else None,
+    )
+    plan.registrations.append(registration)
+    db.session.flush()
+    return registration
+
+
+def import_roster(
+    plan: ExamPlan, site: Site, data: bytes, filename: str, actor: User | None
+) -> list[Registration]:
+    """Register every row of an Excel roster, or none: all problems are raised together."""
+    require_state(plan, "draft")
+    parsed = parse_roster(data, filename)
+    problems = [str(e) for e in parsed.errors]
+    rules = rules_for(plan.level.certificate_id)
+    for row in parsed.rows:
+        problems += [f"第 {row.row} 行：{p}" for p in _problems(plan, site, row, rules)]
+    free = _seats_left(plan, site)
+    if len(parsed.rows) > free:
+        problems.append(
+            f"报名表有 {len(parsed.rows)} 名考生，考点「{site.name}」本计划只剩 {free} 个座位："
+            "请先为计划增加考场"
+        )
+    if not parsed.rows and not problems:
+        problems.append(f"{filename} 中没有考生：请从第 2 行起按模板填写")
+    if problems:
+        raise RosterProblems(f"{filename} 有 {len(problems)} 处问题，未导入任何考生", problems)
+    return [_store(plan, site, row, actor) for row in parsed.rows]
+
+
+def withdraw(plan: ExamPlan, registration_id: int, user: User) -> None:
+    require_state(plan, "draft")
+    reg = next((r for r in registrations_of(plan, user) if r.id == registration_id), None)
+    if reg is None:
+        raise NotFound("该考生不在本计划中或不由您管理")
+    plan.registrations.remove(reg)
+    db.session.flush()
+
+
+def fee_summary(plan: ExamPlan, user: User) -> list[InstitutionFees]:
+    parts = plan_scheme(plan).parts
+    fees = plan_fees(plan)
+    return summarize(
+        (r.institution, quote(parts, fees, exempt=r.poor_family))
+        for r in registrations_of(plan, user)
+    )
+
+
+def counts_by_site(plan: ExamPlan) -> Counter[int]:
+    return Counter(r.site_id for r in plan.registrations)
