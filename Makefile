@@ -11,7 +11,8 @@ PURE := examsvc/bank/model.py examsvc/bank/yaml_format.py examsvc/bank/xlsx_form
         examsvc/assembly/feasibility.py examsvc/assembly/verify.py \
         examsvc/registration/identity.py examsvc/registration/eligibility.py \
         examsvc/registration/fees.py examsvc/registration/roster_format.py \
-        examsvc/sites/seatmap.py examsvc/plans/seating.py examsvc/plans/ticket_number.py
+        examsvc/sites/seatmap.py examsvc/plans/seating.py examsvc/plans/ticket_number.py \
+        examsvc/plans/admission_ticket.py examsvc/plans/exports.py
 
 .PHONY: run test lint install translations messages clean
 
