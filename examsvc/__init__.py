@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .catalog.routes import bp as catalog_bp
     from .core.routes import bp as core_bp
     from .errors import bp as errors_bp
+    from .sites.routes import bp as sites_bp
 
     for blueprint in (
         core_bp,
@@ -64,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         assembly_bp,
         api_bp,
         tokens_bp,
+        sites_bp,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # token-only, see api.routes

@@ -11,6 +11,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import DomainError
 from ..extensions import limiter
+from ..sites.models import Site
+from ..sites.services import sites_of
 from .forms import LoginForm, NewUserForm, PasswordForm, RolesForm
 from .models import User
 from .roles import ALL_STAFF, Role, public, roles_required
@@ -65,26 +67,32 @@ def logout() -> ResponseReturnValue:
 @bp.route("/users", methods=["GET", "POST"])
 @roles_required(Role.ORG_ADMIN)
 def users() -> ResponseReturnValue:
-    """The organization's staff, and a form to add a colleague with roles."""
+    """The organization's staff, and a form to add a colleague with roles and a site."""
+    sites = sites_of(current_user)
     form = NewUserForm()
+    form.offer_sites(sites)
     if form.validate_on_submit():
-        create_user(
+        user = create_user(
             form.username.data or "",
             form.password.data or "",
             form.display_name.data or "",
             {Role(r) for r in form.roles.data or []},
             current_user.organization_id,
         )
+        user.site_id = form.site_id
         flash(_("Account created."), "success")
         return redirect(url_for("auth.users"))
     status = 422 if request.method == "POST" else 200
-    rows = [(u, _roles_form(u)) for u in organization_users(current_user)]
-    return render_template("auth/users.html", form=form, rows=rows), status
+    rows = [(u, _roles_form(u, sites)) for u in organization_users(current_user)]
+    site_names = {s.id: f"{s.number:03d} {s.name}" for s in sites}
+    return render_template("auth/users.html", form=form, rows=rows, site_names=site_names), status
 
 
-def _roles_form(user: User) -> RolesForm:
+def _roles_form(user: User, sites: list[Site]) -> RolesForm:
     form = RolesForm(prefix=f"u{user.id}", formdata=None)
+    form.offer_sites(sites)
     form.roles.data = sorted(str(r) for r in user.role_set)
+    form.site.data = str(user.site_id) if user.site_id else ""
     form.active.data = user.active
     return form
 
@@ -92,12 +100,17 @@ def _roles_form(user: User) -> RolesForm:
 @bp.route("/users/<int:user_id>", methods=["POST"])
 @roles_required(Role.ORG_ADMIN)
 def update_user(user_id: int) -> ResponseReturnValue:
-    """Change a colleague's roles or deactivate the account."""
+    """Change a colleague's roles or site, or deactivate the account."""
     form = RolesForm(prefix=f"u{user_id}")
+    form.offer_sites(sites_of(current_user))
     if not form.validate_on_submit():
-        raise DomainError("表单无效，请刷新页面后重试")
+        # A site admin or invigilator without a site says so; anything else is a stale form.
+        raise DomainError(
+            str(form.site.errors[0]) if form.site.errors else "表单无效，请刷新页面后重试"
+        )
     roles = {Role(r) for r in form.roles.data or []}
-    set_roles(current_user, user_id, roles, bool(form.active.data))
+    user = set_roles(current_user, user_id, roles, bool(form.active.data))
+    user.site_id = form.site_id
     flash(_("Saved."), "success")
     return redirect(url_for("auth.users"))
 

@@ -65,6 +65,14 @@ EXPECTED: dict[str, set[Role] | None] = {
     "api.create_registration": {ADMIN, SITE},
     "api.delete_registration": {ADMIN, SITE},
     "tokens.index": {ADMIN, SITE},
+    "sites.index": {ADMIN, SITE},
+    "sites.new_site": {ADMIN},
+    "sites.edit_site": {ADMIN},
+    "sites.site": {ADMIN, SITE},
+    "sites.new_room": {ADMIN, SITE},
+    "sites.room": {ADMIN, SITE},
+    "sites.edit_room": {ADMIN, SITE},
+    "sites.delete_room": {ADMIN, SITE},
 }
 
 
@@ -90,6 +98,8 @@ def ids(app: Flask, catalog: object, make_user: Callable[..., User]) -> dict[str
         "user_id": author.id,
         "plan_id": 1,  # no plan exists: the pages answer 404 to those let in
         "registration_id": 1,
+        "site_id": 1,  # no site exists: the pages answer 404 to those let in
+        "room_id": 1,
     }
 
 
