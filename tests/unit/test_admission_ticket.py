@@ -7,7 +7,6 @@ fonts-wqy-microhei, and EXAMSVC_CJK_FONT points elsewhere when set.
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import replace
 from datetime import date, time
 from pathlib import Path
@@ -43,14 +42,6 @@ from examsvc.plans.admission_ticket import (
 LONG_INSTITUTION = (
     "新疆维吾尔自治区伊犁哈萨克自治州奎屯市天北新区职业技术教育与继续教育联合培训学院"
 )
-
-
-@pytest.fixture(scope="module")
-def font() -> Path:
-    try:
-        return find_cjk_font(os.environ.get("EXAMSVC_CJK_FONT"))
-    except FontMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
 
 
 def ticket(**changes: object) -> TicketData:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from examsvc.plans.admission_ticket import FontMissing, find_cjk_font
 from examsvc.plans.exports import (
     PLATFORM_COLUMNS,
     CandidateRow,
@@ -33,14 +31,6 @@ X_ID = "11010519491231002X"
 LONG_INSTITUTION = (
     "新疆维吾尔自治区伊犁哈萨克自治州奎屯市天北新区职业技术教育与继续教育联合培训学院附属中专"
 )
-
-
-@pytest.fixture(scope="module")
-def font() -> Path:
-    try:
-        return find_cjk_font(os.environ.get("EXAMSVC_CJK_FONT"))
-    except FontMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
 
 
 def sign_in_rows(count: int) -> tuple[SignInRow, ...]:
