@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .catalog.routes import bp as catalog_bp
     from .core.routes import bp as core_bp
     from .errors import bp as errors_bp
+    from .plans.document_routes import bp as plan_docs_bp
     from .sites.routes import bp as sites_bp
 
     for blueprint in (
@@ -65,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         assembly_bp,
         api_bp,
         tokens_bp,
+        plan_docs_bp,
         sites_bp,
     ):
         app.register_blueprint(blueprint)

@@ -47,4 +47,6 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",
         "QUESTION_BANKS_DIR": Path(env("QUESTION_BANKS_DIR", str(ROOT / "question_banks"))),
+        # A CJK TrueType font for tickets and sign-in sheets; unset: the first Debian font found.
+        "EXAMSVC_CJK_FONT": env("EXAMSVC_CJK_FONT") or None,
     }

@@ -65,6 +65,18 @@ EXPECTED: dict[str, set[Role] | None] = {
     "api.create_registration": {ADMIN, SITE},
     "api.delete_registration": {ADMIN, SITE},
     "tokens.index": {ADMIN, SITE},
+    "plan_docs.seating": {ADMIN, SITE},
+    "plan_docs.auto_seat": {ADMIN, SITE},
+    "plan_docs.move_seat": {ADMIN, SITE},
+    "plan_docs.ticket_png": {ADMIN, SITE},
+    "plan_docs.ticket_pdf": {ADMIN, SITE},
+    "plan_docs.tickets_pdf": {ADMIN, SITE},
+    "plan_docs.sign_in_pdf": {ADMIN, SITE},
+    "plan_docs.sign_in_xlsx": {ADMIN, SITE},
+    "plan_docs.seat_plan_xlsx": {ADMIN, SITE},
+    "plan_docs.candidates": {ADMIN, SITE},
+    "plan_docs.platform": {ADMIN, SITE},
+    "plan_docs.checkin": {ADMIN, SITE, Role.INVIGILATOR},
     "sites.index": {ADMIN, SITE},
     "sites.new_site": {ADMIN},
     "sites.edit_site": {ADMIN},
@@ -98,6 +110,8 @@ def ids(app: Flask, catalog: object, make_user: Callable[..., User]) -> dict[str
         "user_id": author.id,
         "plan_id": 1,  # no plan exists: the pages answer 404 to those let in
         "registration_id": 1,
+        "fmt": "csv",
+        "ticket_number": "260001001010035",  # unsigned: the check-in page answers 422
         "site_id": 1,  # no site exists: the pages answer 404 to those let in
         "room_id": 1,
     }
