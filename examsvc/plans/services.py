@@ -156,15 +156,16 @@ def save_plan(user: User, data: PlanData, plan: ExamPlan | None = None) -> ExamP
     plan.level = level
     plan.batch = data.batch.strip()
     plan.fees = {kind: str(fee) for kind, fee in fees.items()}
-    plan.sessions = [
-        PlanSession(
-            part_kind=p.kind,
-            part_name=p.name,
-            starts_at=data.starts[p.kind],
-            duration_minutes=p.duration_minutes,
-        )
-        for p in scheme.parts
-    ]
+    # Change sessions in place: new rows for the same part would clash with (plan, part) unique.
+    existing = {s.part_kind: s for s in plan.sessions}
+    sessions = []
+    for p in scheme.parts:
+        session = existing.get(p.kind) or PlanSession(part_kind=p.kind)
+        session.part_name = p.name
+        session.starts_at = data.starts[p.kind]
+        session.duration_minutes = p.duration_minutes
+        sessions.append(session)
+    plan.sessions = sessions
     _check_sessions(plan)
     db.session.flush()
     return plan
