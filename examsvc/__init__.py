@@ -55,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .core.routes import bp as core_bp
     from .errors import bp as errors_bp
     from .plans.document_routes import bp as plan_docs_bp
+    from .plans.routes import bp as plans_bp
     from .sites.routes import bp as sites_bp
 
     for blueprint in (
@@ -67,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         api_bp,
         tokens_bp,
         plan_docs_bp,
+        plans_bp,
         sites_bp,
     ):
         app.register_blueprint(blueprint)

@@ -23,6 +23,7 @@ ADMIN, AUTHOR, REVIEWER, SITE = Role.ORG_ADMIN, Role.AUTHOR, Role.REVIEWER, Role
 STAFF = set(Role)
 BANK = {ADMIN, AUTHOR, REVIEWER}
 PUBLIC = None
+PLAN_VIEWERS = {ADMIN, SITE, Role.INVIGILATOR, Role.RATER}
 EXPECTED: dict[str, set[Role] | None] = {
     "core.healthz": PUBLIC,
     "auth.login": PUBLIC,
@@ -77,6 +78,20 @@ EXPECTED: dict[str, set[Role] | None] = {
     "plan_docs.candidates": {ADMIN, SITE},
     "plan_docs.platform": {ADMIN, SITE},
     "plan_docs.checkin": {ADMIN, SITE, Role.INVIGILATOR},
+    "plans.index": PLAN_VIEWERS,
+    "plans.plan": PLAN_VIEWERS,
+    "plans.new": {ADMIN},
+    "plans.edit": {ADMIN},
+    "plans.add_room": {ADMIN},
+    "plans.remove_room": {ADMIN},
+    "plans.add_staff": {ADMIN},
+    "plans.remove_staff": {ADMIN},
+    "plans.publish": {ADMIN},
+    "plans.advance": {ADMIN},
+    "plans.register": {ADMIN, SITE},
+    "plans.import_roster": {ADMIN, SITE},
+    "plans.roster_template": {ADMIN, SITE},
+    "plans.withdraw": {ADMIN, SITE},
     "sites.index": {ADMIN, SITE},
     "sites.new_site": {ADMIN},
     "sites.edit_site": {ADMIN},
@@ -112,6 +127,7 @@ def ids(app: Flask, catalog: object, make_user: Callable[..., User]) -> dict[str
         "registration_id": 1,
         "fmt": "csv",
         "ticket_number": "260001001010035",  # unsigned: the check-in page answers 422
+        "assignment_id": 1,
         "site_id": 1,  # no site exists: the pages answer 404 to those let in
         "room_id": 1,
     }
