@@ -274,6 +274,7 @@ def assign_staff(plan: ExamPlan, user_id: int, role: str, room_id: int | None) -
 
 
 def remove_staff(plan: ExamPlan, assignment_id: int) -> None:
+    require_state(plan, "draft", "published", "in_progress")
     assignment = next((s for s in plan.staff if s.id == assignment_id), None)
     if assignment is None:
         raise NotFound("该人员安排不存在")
