@@ -27,7 +27,6 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from ..auth.roles import REGISTRARS, Role, roles_required
 from ..errors import DomainError
@@ -51,14 +50,6 @@ def _send(data: bytes, mimetype: str, name: str, attachment: bool = True) -> Res
     return send_file(
         io.BytesIO(data), mimetype=mimetype, as_attachment=attachment, download_name=name
     )
-
-
-def _plan_url(plan_id: int) -> str | None:
-    """The plan page, once the plan pages are there (they live in plans.routes)."""
-    try:
-        return url_for("plans.plan", plan_id=plan_id)
-    except BuildError:
-        return None
 
 
 def _signing() -> tuple[str, str]:
@@ -85,7 +76,6 @@ def seating(plan_id: int) -> ResponseReturnValue:
         registrations=sorted(regs, key=lambda r: (r.ticket_number or "~", r.candidate.name)),
         unseated=[r for r in regs if r.seat is None],
         state_name=STATE_NAMES[plan.state],
-        plan_url=_plan_url(plan.id),
     )
 
 
