@@ -189,20 +189,8 @@ def board_summary(plan: ExamPlan, user: User, grids: list[SeatGrid]) -> BoardSum
 
 
 def seat_unseated(plan: ExamPlan, user: User) -> int:
-    """Seat the user's unseated candidates: the plan's (admin) or those of one's site.
-
-    ``auto_seat`` seats every site of the plan, each in its own rooms and independently of the
-    others; for a site admin the other sites' candidates it seated are put back unseated, so
-    their own site admins seat them.
-    """
-    if is_manager(user, plan):
-        return auto_seat(plan)
-    others = [r for r in plan.registrations if r.site_id != user.site_id and r.seat is None]
-    seated = auto_seat(plan)
-    for reg in others:
-        reg.room_id, reg.seat, reg.ticket_number = None, None, None
-    db.session.flush()
-    return seated - len(others)
+    """Seat the user's unseated candidates: the plan's (admin) or those of one's site."""
+    return auto_seat(plan, None if is_manager(user, plan) else user.site_id)
 
 
 def move(plan: ExamPlan, user: User, registration_id: int, room_id: int, seat: int) -> Registration:

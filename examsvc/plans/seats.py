@@ -36,13 +36,17 @@ def _site_rooms(plan: ExamPlan) -> dict[int, list[RoomSeats]]:
     return rooms
 
 
-def auto_seat(plan: ExamPlan) -> int:
-    """Seat every unseated candidate in the rooms of their site; returns how many were seated."""
+def auto_seat(plan: ExamPlan, site_id: int | None = None) -> int:
+    """Seat every unseated candidate (of one site when given) in the rooms of their site.
+
+    Sites are seated independently of each other. Returns how many were seated.
+    """
     require_state(plan, "draft")
     rooms = _site_rooms(plan)
     by_site: dict[int, list[Registration]] = defaultdict(list)
     for reg in plan.registrations:
-        by_site[reg.site_id].append(reg)
+        if site_id is None or reg.site_id == site_id:
+            by_site[reg.site_id].append(reg)
     seated = 0
     for site_id, regs in by_site.items():
         waiting = [r for r in regs if r.seat is None]
