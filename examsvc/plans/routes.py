@@ -331,6 +331,21 @@ def withdraw(plan_id: int, registration_id: int) -> ResponseReturnValue:
     )
 
 
+@bp.route("/<int:plan_id>/registrations/<int:registration_id>/photo", methods=["POST"])
+@roles_required(REGISTRARS)
+def photo(plan_id: int, registration_id: int) -> ResponseReturnValue:
+    """Upload a candidate's photograph (JPG or PNG), printed on the ticket and shown at the door."""
+    row = services.get_plan(current_user, plan_id)
+    upload = request.files.get("photo")
+    data = upload.read() if upload else b""
+    return _act(
+        row,
+        "registrations",
+        lambda: registration.set_photo(row, registration_id, current_user, data),
+        _("Photo saved."),
+    )
+
+
 # ---- life cycle ------------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from ..sites.models import Site
 from .eligibility import EligibilityError, RuleSet, evaluate, parse_rules
 from .fees import InstitutionFees, quote, summarize
 from .models import Candidate, EligibilityRules, Registration
+from .photo import PhotoError, normalize_photo
 from .roster_format import RosterRow, parse_roster
 
 SEPARATOR = "、"
@@ -212,6 +213,20 @@ def withdraw(plan: ExamPlan, registration_id: int, user: User) -> None:
         raise NotFound("该考生不在本计划中或不由您管理")
     plan.registrations.remove(reg)
     db.session.flush()
+
+
+def set_photo(plan: ExamPlan, registration_id: int, user: User, data: bytes) -> Registration:
+    """Store the candidate's photograph (for tickets and the door); allowed until the exam."""
+    require_state(plan, "draft", "published")
+    reg = next((r for r in registrations_of(plan, user) if r.id == registration_id), None)
+    if reg is None:
+        raise NotFound("该考生不在本计划中或不由您管理")
+    try:
+        reg.candidate.photo = normalize_photo(data)
+    except PhotoError as exc:
+        raise DomainError(f"{reg.candidate.name} 的照片未保存：{exc}") from exc
+    db.session.flush()
+    return reg
 
 
 def fee_summary(plan: ExamPlan, user: User) -> list[InstitutionFees]:

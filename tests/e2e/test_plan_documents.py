@@ -11,71 +11,26 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import unquote, urlsplit
 
-import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from PIL import Image
 from pypdf import PdfReader
-from sqlalchemy import select
 
 from examsvc.auth.models import User
 from examsvc.auth.roles import Role
-from examsvc.catalog.models import Organization
 from examsvc.extensions import db
-from examsvc.plans.demo import BATCH, demo_id_number, load_demo_plan
+from examsvc.plans.demo import BATCH, demo_id_number
 from examsvc.plans.documents import checkin_signature, ticket_data
-from examsvc.plans.models import ExamPlan
 from examsvc.plans.seats import auto_seat
 from examsvc.plans.services import add_room
 from examsvc.registration.models import Registration
 from examsvc.registration.roster_format import RosterRow
 from examsvc.registration.services import register
 from examsvc.sites.models import Room, Site
-from tests.conftest import sign_in
-
-
-@dataclass
-class Demo:
-    plan_id: int
-    admin: User
-    site_admin: User
-    invigilator: User
-
-    @property
-    def plan(self) -> ExamPlan:
-        plan = db.session.get(ExamPlan, self.plan_id)
-        assert plan is not None
-        return plan
-
-    def regs(self, room: Room | None = None) -> list[Registration]:
-        return [r for r in self.plan.registrations if room is None or r.room_id == room.id]
-
-    def room(self, number: int) -> Room:
-        return next(pr.room for pr in self.plan.rooms if pr.room.number == number)
-
-
-@pytest.fixture
-def demo(app: Flask, catalog: dict[str, Organization], make_user: Callable[..., User]) -> Demo:
-    admin = make_user(Role.ORG_ADMIN, username="admin")
-    site_admin = make_user(Role.SITE_ADMIN, org="college", username="siteadmin")
-    invigilator = make_user(Role.INVIGILATOR, org="college", username="invigilator")
-    assert load_demo_plan("miit-eec", "college")
-    plan = db.session.scalar(select(ExamPlan).where(ExamPlan.batch == BATCH))
-    assert plan is not None and plan.state == "draft" and len(plan.registrations) == 30
-    auto_seat(plan)
-    db.session.commit()
-    return Demo(plan.id, admin, site_admin, invigilator)
-
-
-def client_of(app: Flask, user: User) -> FlaskClient:
-    client = app.test_client()
-    sign_in(client, user)
-    return client
+from tests.e2e.conftest import Demo, client_of
 
 
 def row(n: int, name: str, class_name: str = "软件 2401 班") -> RosterRow:

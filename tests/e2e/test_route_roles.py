@@ -66,6 +66,7 @@ EXPECTED: dict[str, set[Role] | None] = {
     "api.create_registration": {ADMIN, SITE},
     "api.delete_registration": {ADMIN, SITE},
     "tokens.index": {ADMIN, SITE},
+    "plans.photo": {ADMIN, SITE},
     "plan_docs.seating": {ADMIN, SITE},
     "plan_docs.auto_seat": {ADMIN, SITE},
     "plan_docs.move_seat": {ADMIN, SITE},
