@@ -22,7 +22,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP) translations
+# Browser libraries (socket.io client, CodeMirror) from npm, bundled into static/vendor at set-up;
+# the app serves them itself, so Node.js is needed here only, never on the exam LAN. No package
+# install scripts run (esbuild's binary comes from its platform package).
+VENDOR := static/vendor/.built
+$(VENDOR): frontend/package.json frontend/package-lock.json frontend/build.mjs $(wildcard frontend/src/*.js)
+	@command -v npm >/dev/null 2>&1 || { echo "examsvc: npm not found: install Node.js 18+ and npm: apt-get install nodejs npm" >&2; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund --ignore-scripts && node build.mjs
+	touch $@
+
+install: $(STAMP) translations $(VENDOR)
 
 translations: $(STAMP)
 	$(BIN)/pybabel compile -d examsvc/translations
