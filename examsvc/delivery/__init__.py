@@ -1,0 +1,1 @@
+"""Live exam delivery (机考): candidate sign-in, sittings, the server clock, autosave and submission."""
