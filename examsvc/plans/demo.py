@@ -21,7 +21,7 @@ from ..registration.identity import iso7064_mod11_2
 from ..registration.roster_format import RosterRow
 from ..registration.services import register
 from ..sites.models import Room, Site
-from .models import ExamPlan
+from .models import SITE_TZ, ExamPlan
 from .services import PlanData, add_room, assign_staff, publish, save_plan
 
 BATCH = "演示批次"
@@ -71,8 +71,9 @@ def _site(org: Organization, institution: Organization) -> Site:
 
 def _start_today() -> datetime:
     """Theory at the next full hour (09:00 at the earliest), so the plan is open today."""
-    now = datetime.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    return max(now, datetime.combine(date.today(), time(9, 0)))
+    here = datetime.now(SITE_TZ).replace(tzinfo=None)
+    now = here.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return max(now, datetime.combine(here.date(), time(9, 0)))
 
 
 def load_demo_plan(owner_code: str, institution_code: str) -> list[str]:

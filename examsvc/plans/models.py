@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, DateTime, ForeignKey, String, UniqueConstraint
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from ..registration.models import Registration
 
 PLAN_STATES = ("draft", "published", "in_progress", "closed")
+# Session times are the sites' wall-clock time; China keeps one zone and no daylight saving.
+SITE_TZ = timezone(timedelta(hours=8), "UTC+8")
 STAFF_ROLES = ("invigilator", "rater")
 
 
@@ -81,6 +83,11 @@ class PlanSession(db.Model):  # type: ignore[name-defined,misc]
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def opens_at(self) -> datetime:
+        """The start as an aware instant, to compare with the server clock."""
+        return self.starts_at.replace(tzinfo=SITE_TZ)
 
 
 class PlanRoom(db.Model):  # type: ignore[name-defined,misc]

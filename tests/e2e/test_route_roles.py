@@ -23,6 +23,8 @@ ADMIN, AUTHOR, REVIEWER, SITE = Role.ORG_ADMIN, Role.AUTHOR, Role.REVIEWER, Role
 STAFF = set(Role)
 BANK = {ADMIN, AUTHOR, REVIEWER}
 PUBLIC = None
+# Open to no staff role: the candidate's own sign-in (ticket + ID number) is required instead.
+CANDIDATE: set[Role] = set()
 PLAN_VIEWERS = {ADMIN, SITE, Role.INVIGILATOR, Role.RATER}
 EXPECTED: dict[str, set[Role] | None] = {
     "core.healthz": PUBLIC,
@@ -67,6 +69,13 @@ EXPECTED: dict[str, set[Role] | None] = {
     "api.delete_registration": {ADMIN, SITE},
     "tokens.index": {ADMIN, SITE},
     "plans.photo": {ADMIN, SITE},
+    "exam.login": PUBLIC,
+    "exam.logout": PUBLIC,
+    "exam.home": CANDIDATE,
+    "exam.state": CANDIDATE,
+    "exam.start": CANDIDATE,
+    "exam.save": CANDIDATE,
+    "exam.submit": CANDIDATE,
     "plan_docs.seating": {ADMIN, SITE},
     "plan_docs.auto_seat": {ADMIN, SITE},
     "plan_docs.move_seat": {ADMIN, SITE},
@@ -125,6 +134,7 @@ def ids(app: Flask, catalog: object, make_user: Callable[..., User]) -> dict[str
         "att_id": item.latest.attachments[0].id,
         "user_id": author.id,
         "plan_id": 1,  # no plan exists: the pages answer 404 to those let in
+        "part": "theory",
         "registration_id": 1,
         "fmt": "csv",
         "ticket_number": "260001001010035",  # unsigned: the check-in page answers 422
@@ -155,7 +165,7 @@ def test_every_route_is_in_the_table(app: Flask) -> None:
 def test_annotations_match_the_table(app: Flask) -> None:
     for endpoint, roles in EXPECTED.items():
         view = app.view_functions[endpoint]
-        if roles is PUBLIC:
+        if roles is PUBLIC or roles is CANDIDATE:
             assert getattr(view, "public", False), endpoint
         else:
             assert getattr(view, "allowed_roles", None) == frozenset(roles), endpoint
@@ -205,6 +215,8 @@ def test_role_matrix(
         where = f"{method} {url} as {role}"
         if allowed is PUBLIC:
             assert status not in (401, 403), where
+        elif allowed is CANDIDATE:
+            assert status in (302, 401), f"{where}: a staff sign-in must not reach it ({status})"
         elif role is None:
             assert status in (302, 401), where
         elif role in allowed:

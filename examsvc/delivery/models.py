@@ -1,0 +1,102 @@
+"""Delivery tables: sittings (one exam part of one candidate), their event log, answers and
+candidate sign-ins. Everything the clock and the answers depend on is here, never only in
+memory, so a restarted server resumes every sitting where it was."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User, utcnow
+from ..extensions import db
+from ..registration.models import Registration
+
+
+class Sitting(db.Model):  # type: ignore[name-defined,misc]
+    """One part (theory or practical) of one registration, with its clock."""
+
+    __tablename__ = "sitting"
+    __table_args__ = (UniqueConstraint("registration_id", "part_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))
+    part_kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default="registered")
+    duration_minutes: Mapped[int]  # from the plan's session, copied when the sitting is made
+    extra_ratio: Mapped[Decimal] = mapped_column(Numeric(3, 2), default=Decimal(0))
+    # Seconds granted by invigilators, one entry per grant (the reasons are in the events).
+    extensions: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # [start, end or null] in ISO 8601 UTC: paused time is credited back to the candidate.
+    pauses: Mapped[list[list[str | None]]] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seq: Mapped[int] = mapped_column(default=0)  # the highest change number stored
+
+    registration: Mapped[Registration] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="sitting", order_by="Answer.position", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[SittingEvent]] = relationship(
+        back_populates="sitting", order_by="SittingEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class SittingEvent(db.Model):  # type: ignore[name-defined,misc]
+    """Every transition and anomaly of a sitting, with its time and who caused it."""
+
+    __tablename__ = "sitting_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(
+        ForeignKey("sitting.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(30))  # an event of lifecycle.py or an anomaly
+    from_state: Mapped[str] = mapped_column(String(20), default="")
+    to_state: Mapped[str] = mapped_column(String(20), default="")
+    actor_kind: Mapped[str] = mapped_column(String(20))  # candidate | invigilator | system
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    sitting: Mapped[Sitting] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class Answer(db.Model):  # type: ignore[name-defined,misc]
+    """The newest stored answer to one item of a sitting; ``seq`` is the change that wrote it."""
+
+    __tablename__ = "answer"
+    __table_args__ = (UniqueConstraint("sitting_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sitting.id", ondelete="CASCADE"))
+    position: Mapped[int]  # the item's position in the candidate's paper
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)  # original option keys, bool or text
+    flagged: Mapped[bool] = mapped_column(default=False)
+    seq: Mapped[int]
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    sitting: Mapped[Sitting] = relationship(back_populates="answers")
+
+
+class CandidateLogin(db.Model):  # type: ignore[name-defined,misc]
+    """A candidate's sign-in on one PC. Only one is live; another waits for the invigilator."""
+
+    __tablename__ = "candidate_login"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(20))  # live | pending | replaced | refused
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    registration: Mapped[Registration] = relationship()

@@ -1,0 +1,167 @@
+"""Candidate pages and the HTTP fallback of the exam protocol (docs/protocol.md).
+
+Candidates are not staff: they sign in with ticket number and ID number, and their sign-in is
+kept in the session cookie as ``candidate_login``. The views are ``public`` for the staff role
+check and require a live candidate sign-in themselves (``candidate_required``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from ..auth.roles import public
+from ..extensions import limiter
+from ..registration.models import Registration
+from . import services
+from .lifecycle import STATE_NAMES
+from .services import DeliveryError
+
+bp = Blueprint("exam", __name__, url_prefix="/exam")
+SESSION_KEY = "candidate_login"
+
+
+def _login_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def candidate_required(
+    view: Callable[..., ResponseReturnValue],
+) -> Callable[..., ResponseReturnValue]:
+    """Let the request through with ``g.registration`` set, or send the candidate to sign in."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        reg = services.live_registration(session.get(SESSION_KEY))
+        if reg is None:
+            if request.path.startswith("/exam/api/"):
+                message = "请先用准考证号和身份证号登录"
+                return jsonify(ok=False, error="unauthenticated", message=message), 401
+            return redirect(url_for("exam.login"))
+        g.registration = reg
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def login() -> ResponseReturnValue:
+    """Candidate sign-in at the seat: ticket number (准考证号) and ID number (身份证号)."""
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            row = services.sign_in(
+                request.form.get("ticket_number", ""),
+                request.form.get("id_number", ""),
+                request.remote_addr or "",
+                request.headers.get("User-Agent", ""),
+            )
+        except DeliveryError as exc:
+            error, status = exc.message, exc.status
+        else:
+            session[SESSION_KEY] = row.id
+            if row.state == "pending":
+                return render_template("exam/pending.html"), 202
+            return redirect(url_for("exam.home"))
+    return render_template("exam/login.html", error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+@public
+def logout() -> ResponseReturnValue:
+    session.pop(SESSION_KEY, None)
+    return redirect(url_for("exam.login"))
+
+
+@bp.route("/")
+@public
+@candidate_required
+def home() -> ResponseReturnValue:
+    """The waiting room: instructions (考生须知), the parts, their times and states."""
+    reg: Registration = g.registration
+    sittings = services.sittings_of(reg)
+    for sitting in sittings:
+        services.enter(sitting)
+    sessions = {s.part_kind: s for s in reg.plan.sessions}
+    return render_template(
+        "exam/home.html",
+        reg=reg,
+        sittings=sittings,
+        sessions=sessions,
+        state_names=STATE_NAMES,
+    )
+
+
+# ---- the HTTP fallback of the protocol ---------------------------------------------------------
+
+
+def _answer(action: Callable[[], dict[str, Any]]) -> ResponseReturnValue:
+    """Run one protocol action; commit before acknowledging, refuse with code and message."""
+    try:
+        body = action()
+    except DeliveryError as exc:
+        services.rollback()
+        return jsonify(ok=False, error=exc.code, message=exc.message), exc.status
+    services.commit()
+    return jsonify(body)
+
+
+@bp.route("/api/state")
+@public
+@candidate_required
+def state() -> ResponseReturnValue:
+    """Every part's state, deadline and saved answers (what a reconnecting browser needs)."""
+    return _answer(lambda: {"ok": True} | services.snapshot(g.registration, _now()))
+
+
+@bp.route("/api/<part>/start", methods=["POST"])
+@public
+@candidate_required
+def start(part: str) -> ResponseReturnValue:
+    def act() -> dict[str, Any]:
+        now = _now()
+        services.start(services.sitting_of(g.registration, part), now)
+        return {"ok": True} | services.snapshot(g.registration, now)
+
+    return _answer(act)
+
+
+@bp.route("/api/<part>/answers", methods=["POST"])
+@public
+@candidate_required
+def save(part: str) -> ResponseReturnValue:
+    """One answer change ``{seq, position, value, flagged}``, acknowledged once stored."""
+    payload = request.get_json(silent=True)
+    return _answer(lambda: services.save_answer(g.registration, part, payload, _now()))
+
+
+@bp.route("/api/<part>/submit", methods=["POST"])
+@public
+@candidate_required
+def submit(part: str) -> ResponseReturnValue:
+    def act() -> dict[str, Any]:
+        services.submit(services.sitting_of(g.registration, part), _now())
+        return {"ok": True, "state": "submitted"}
+
+    return _answer(act)

@@ -1,0 +1,350 @@
+"""Delivery use cases: candidate sign-in, sittings and their clock, autosave, submission.
+
+Every acknowledgement the candidate gets is given only after the change is committed: callers
+(the HTTP fallback, the Socket.IO handlers) call ``commit()`` here before answering. The sitting
+row is locked for each change, so two tabs of one candidate cannot interleave their writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from ..assembly.models import PaperItem
+from ..bank.models import Item, ItemVersion
+from ..errors import DomainError
+from ..extensions import db
+from ..plans.ticket_number import TicketNumberError, parse_ticket_number
+from ..registration.models import Registration
+from .answers import (
+    AnswerChange,
+    AnswerError,
+    ItemView,
+    PaperView,
+    StoredAnswer,
+    display_value,
+    merge,
+    parse_change,
+)
+from .clock import Clock
+from .lifecycle import FINAL_STATES, TransitionError, transition
+from .models import Answer, CandidateLogin, Sitting, SittingEvent
+
+LIVE_PLAN_STATES = ("published", "in_progress")
+
+
+class DeliveryError(DomainError):
+    """A refused request of the candidate; ``code`` is the protocol's error code."""
+
+    def __init__(self, code: str, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+# ---- sign-in ---------------------------------------------------------------------------------
+
+
+def sign_in(ticket_number: str, id_number: str, ip: str, user_agent: str) -> CandidateLogin:
+    """Sign a candidate in on this PC; a second PC waits for the invigilator (state pending)."""
+    ticket = ticket_number.strip().upper()
+    try:
+        parse_ticket_number(ticket)
+    except TicketNumberError as exc:
+        raise DeliveryError("bad_ticket", f"准考证号有误：{exc}") from exc
+    reg = db.session.scalar(select(Registration).where(Registration.ticket_number == ticket))
+    number = id_number.strip().upper()
+    if reg is None or reg.candidate.id_number != number:
+        # One message for both, so the form does not reveal which ticket numbers exist.
+        raise DeliveryError("bad_credentials", "准考证号或身份证号不正确：请核对准考证", 401)
+    if reg.plan.state not in LIVE_PLAN_STATES:
+        raise DeliveryError("not_open", f"考核计划「{reg.plan.batch}」当前不在考试期间", 403)
+    live = db.session.scalars(
+        select(CandidateLogin).where(
+            CandidateLogin.registration_id == reg.id, CandidateLogin.state == "live"
+        )
+    ).first()
+    login = CandidateLogin(
+        registration_id=reg.id,
+        state="pending" if live is not None else "live",
+        ip=ip[:64],
+        user_agent=user_agent[:300],
+    )
+    db.session.add(login)
+    db.session.flush()
+    for sitting in sittings_of(reg):
+        _record(sitting, "second_sign_in" if live else "sign_in", "candidate", data={"ip": ip})
+    return login
+
+
+def live_registration(login_id: int | None) -> Registration | None:
+    """The registration behind a live sign-in, or None (signed out, pending or replaced)."""
+    if login_id is None:
+        return None
+    login = db.session.get(CandidateLogin, login_id)
+    if login is None or login.state != "live":
+        return None
+    return login.registration
+
+
+# ---- sittings --------------------------------------------------------------------------------
+
+
+def sittings_of(reg: Registration) -> list[Sitting]:
+    """The candidate's sittings in session order, made when first needed."""
+    have = {
+        s.part_kind: s
+        for s in db.session.scalars(select(Sitting).where(Sitting.registration_id == reg.id))
+    }
+    out = []
+    for session in reg.plan.sessions:
+        sitting = have.get(session.part_kind)
+        if sitting is None:
+            sitting = Sitting(
+                registration_id=reg.id,
+                part_kind=session.part_kind,
+                duration_minutes=session.duration_minutes,
+                extensions=[],
+                pauses=[],
+            )
+            db.session.add(sitting)
+            db.session.flush()
+        out.append(sitting)
+    return out
+
+
+def sitting_of(reg: Registration, part: str) -> Sitting:
+    sitting = next((s for s in sittings_of(reg) if s.part_kind == part), None)
+    if sitting is None:
+        raise DeliveryError("unknown_part", f"本场考试没有「{part}」部分", 404)
+    return sitting
+
+
+def clock_of(sitting: Sitting) -> Clock:
+    return Clock(
+        duration=timedelta(minutes=sitting.duration_minutes),
+        started_at=aware(sitting.started_at),
+        extensions=tuple(timedelta(seconds=s) for s in sitting.extensions or ()),
+        extra_ratio=sitting.extra_ratio,
+        pauses=tuple(
+            (_parse(start), _parse(end) if end else None) for start, end in sitting.pauses or ()
+        ),
+    )
+
+
+def _parse(text: str | None) -> datetime:
+    moment = datetime.fromisoformat(text or "")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _record(
+    sitting: Sitting,
+    kind: str,
+    actor_kind: str,
+    before: str = "",
+    actor_id: int | None = None,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    sitting.events.append(
+        SittingEvent(
+            kind=kind,
+            from_state=before,
+            to_state=sitting.state if before else "",
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            reason=reason,
+            data=data or {},
+        )
+    )
+
+
+def _step(sitting: Sitting, event: str, actor_kind: str, actor_id: int | None = None) -> None:
+    before = sitting.state
+    try:
+        sitting.state = transition(before, event, actor_kind)
+    except TransitionError as exc:
+        raise DeliveryError("bad_state", str(exc), 409) from exc
+    _record(sitting, event, actor_kind, before, actor_id)
+
+
+def enter(sitting: Sitting) -> None:
+    """A signed-in candidate reaches the waiting room: checked in, then admitted."""
+    if sitting.state == "registered":
+        _step(sitting, "check_in", "candidate")
+    if sitting.state == "checked_in":
+        _step(sitting, "admit", "system")
+
+
+def start(sitting: Sitting, now: datetime) -> None:
+    """Start the part at its planned time; the clock runs from here on the server."""
+    session = next(
+        s for s in sitting.registration.plan.sessions if s.part_kind == sitting.part_kind
+    )
+    if now < session.opens_at:
+        raise DeliveryError(
+            "not_yet", f"{session.part_name}将于 {session.starts_at:%H:%M} 开始，请耐心等候", 409
+        )
+    others = [s for s in sittings_of(sitting.registration) if s.state in ("in_progress", "paused")]
+    if any(s.id != sitting.id for s in others):
+        raise DeliveryError("bad_state", "另一部分正在作答：请先交卷", 409)
+    enter(sitting)
+    _step(sitting, "start", "candidate")
+    sitting.started_at = now
+    db.session.flush()
+
+
+def submit(sitting: Sitting, now: datetime, actor_kind: str = "candidate") -> None:
+    event = {"candidate": "submit", "invigilator": "force_submit", "system": "auto_submit"}
+    _step(sitting, event[actor_kind], actor_kind)
+    sitting.ended_at = now
+    db.session.flush()
+
+
+def submit_overdue(now: datetime) -> list[int]:
+    """Auto-submit every running sitting whose deadline and grace have passed (the scheduler)."""
+    done = []
+    for sitting in db.session.scalars(select(Sitting).where(Sitting.state == "in_progress")):
+        if clock_of(sitting).is_over(now):
+            submit(sitting, now, "system")
+            done.append(sitting.id)
+    return done
+
+
+# ---- the paper as the candidate sees it ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShownItem:
+    view: ItemView
+    version: ItemVersion
+
+
+def paper_items(reg: Registration) -> list[ShownItem]:
+    if reg.paper_id is None:
+        raise DeliveryError("no_paper", "您还没有分配试卷：请联系监考员", 409)
+    rows = db.session.execute(
+        select(PaperItem, ItemVersion, Item.type)
+        .join(ItemVersion, PaperItem.item_version_id == ItemVersion.id)
+        .join(Item, ItemVersion.item_id == Item.id)
+        .where(PaperItem.paper_id == reg.paper_id)
+        .order_by(PaperItem.position)
+    ).all()
+    return [
+        ShownItem(
+            ItemView(
+                position=pi.position,
+                part=pi.part_kind,
+                item_type=kind,
+                option_order=pi.option_order,
+                option_count=len(version.options or ()),
+            ),
+            version,
+        )
+        for pi, version, kind in rows
+    ]
+
+
+def paper_view(reg: Registration) -> PaperView:
+    return PaperView(tuple(i.view for i in paper_items(reg)))
+
+
+# ---- autosave --------------------------------------------------------------------------------
+
+
+def save_answer(reg: Registration, part: str, payload: object, now: datetime) -> dict[str, Any]:
+    """Store one answer change; the acknowledgement to send once the caller has committed.
+
+    Refusals raise DeliveryError with the protocol code and change nothing.
+    """
+    sitting = db.session.scalar(
+        select(Sitting)
+        .where(Sitting.registration_id == reg.id, Sitting.part_kind == part)
+        .with_for_update()
+    )
+    if sitting is None or sitting.state != "in_progress":
+        state = "尚未开始" if sitting is None or sitting.state not in FINAL_STATES else "已交卷"
+        raise DeliveryError("not_in_progress", f"该部分{state}，答案未保存", 409)
+    if not clock_of(sitting).accepts_answer_at(now):
+        raise DeliveryError("time_up", "考试时间已到，答案未保存：作答已锁定", 409)
+    try:
+        change = parse_change(payload, paper_view(reg), part)
+    except AnswerError as exc:
+        raise DeliveryError(exc.code, exc.message) from exc
+    stored = db.session.scalar(
+        select(Answer).where(Answer.sitting_id == sitting.id, Answer.position == change.position)
+    )
+    try:
+        result = merge(
+            StoredAnswer(stored.seq, stored.value, stored.flagged) if stored else None, change
+        )
+    except AnswerError as exc:
+        raise DeliveryError(exc.code, exc.message, 409) from exc
+    if result.write:
+        _write(sitting, stored, change, now)
+    return {"ok": True, "seq": change.seq, "position": change.position, "outcome": result.outcome}
+
+
+def _write(sitting: Sitting, stored: Answer | None, change: AnswerChange, now: datetime) -> None:
+    if stored is None:
+        stored = Answer(sitting_id=sitting.id, position=change.position)
+        db.session.add(stored)
+    stored.value = change.value
+    stored.flagged = change.flagged
+    stored.seq = change.seq
+    stored.saved_at = now
+    sitting.last_seq = max(sitting.last_seq, change.seq)
+    db.session.flush()
+
+
+def snapshot(reg: Registration, now: datetime) -> dict[str, Any]:
+    """What a (re)connecting browser needs: every part's state and clock, saved answers."""
+    views = {i.view.position: i.view for i in paper_items(reg)} if reg.paper_id else {}
+    parts = []
+    for sitting in sittings_of(reg):
+        clock = clock_of(sitting)
+        deadline = clock.deadline(now)
+        parts.append(
+            {
+                "part": sitting.part_kind,
+                "state": sitting.state,
+                "deadline": _ms(deadline) if deadline else None,
+                "remaining_ms": int(clock.remaining(now).total_seconds() * 1000),
+                "paused": clock.paused_at(now),
+                "last_seq": sitting.last_seq,
+                "answers": [
+                    {
+                        "position": a.position,
+                        "value": display_value(views[a.position], a.value),
+                        "flagged": a.flagged,
+                        "seq": a.seq,
+                    }
+                    for a in sitting.answers
+                    if a.position in views
+                ],
+            }
+        )
+    return {"server_time": _ms(now), "parts": parts}
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def commit() -> None:
+    """Make the stored changes durable before an acknowledgement leaves the server."""
+    db.session.commit()
+
+
+def rollback() -> None:
+    db.session.rollback()

@@ -1,0 +1,168 @@
+"""Delivery against a real database: sign-in, the server clock, idempotent autosave, submission
+and resume — every refusal changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from examsvc.assembly.services import load_blueprint_file
+from examsvc.auth.models import User
+from examsvc.auth.roles import Role
+from examsvc.bank.services import import_bank
+from examsvc.bank.yaml_format import read_bank_dir
+from examsvc.catalog.models import Organization
+from examsvc.config import ROOT
+from examsvc.delivery.models import Answer, CandidateLogin
+from examsvc.delivery.services import (
+    DeliveryError,
+    commit,
+    live_registration,
+    paper_items,
+    save_answer,
+    sign_in,
+    sitting_of,
+    snapshot,
+    start,
+    submit,
+    submit_overdue,
+)
+from examsvc.extensions import db
+from examsvc.plans.demo import BATCH, load_demo_plan
+from examsvc.plans.models import ExamPlan
+from examsvc.registration.models import Registration
+
+BANKS = ROOT / "question_banks"
+
+
+@pytest.fixture
+def reg(catalog: dict[str, Organization], make_user: Callable[..., User]) -> Registration:
+    """A candidate of the published demo plan whose theory part began ten minutes ago."""
+    make_user(Role.ORG_ADMIN, username="admin")
+    data, _ = read_bank_dir(BANKS / "web-frontend-junior", BANKS)
+    import_bank(data, None)
+    load_blueprint_file(BANKS / "blueprints" / "web-frontend-junior.yaml")
+    load_demo_plan("miit-eec", "college")
+    plan = db.session.scalar(select(ExamPlan).where(ExamPlan.batch == BATCH))
+    assert plan is not None and plan.state == "published"
+    for session in plan.sessions:
+        session.starts_at -= timedelta(days=1)
+    db.session.commit()
+    return plan.registrations[0]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _started(reg: Registration) -> datetime:
+    now = _now()
+    start(sitting_of(reg, "theory"), now)
+    commit()
+    return now
+
+
+def _position(reg: Registration, item_type: str) -> int:
+    return next(i.view.position for i in paper_items(reg) if i.view.item_type == item_type)
+
+
+def test_sign_in_needs_the_matching_id_and_a_second_pc_waits(reg: Registration) -> None:
+    ticket, number = reg.ticket_number or "", reg.candidate.id_number
+    with pytest.raises(DeliveryError) as wrong:
+        sign_in(ticket, "11010519491231002X", "10.0.0.5", "Chromium")
+    assert wrong.value.code == "bad_credentials"
+    with pytest.raises(DeliveryError) as typo:
+        sign_in(ticket[:-1] + ("0" if ticket[-1] != "0" else "1"), number, "", "")
+    assert typo.value.code == "bad_ticket" and "校验位" in typo.value.message
+    first = sign_in(ticket.lower(), number.lower(), "10.0.0.5", "Chromium")
+    second = sign_in(ticket, number, "10.0.0.6", "Edge")
+    commit()
+    assert (first.state, second.state) == ("live", "pending")
+    assert live_registration(first.id) is reg and live_registration(second.id) is None
+    kinds = [e.kind for e in sitting_of(reg, "theory").events]
+    assert kinds == ["sign_in", "second_sign_in"]
+    assert db.session.get(CandidateLogin, second.id).ip == "10.0.0.6"
+
+
+def test_a_part_cannot_start_before_its_time(reg: Registration) -> None:
+    session = reg.plan.sessions[0]
+    session.starts_at += timedelta(days=2)
+    with pytest.raises(DeliveryError) as early:
+        start(sitting_of(reg, "theory"), _now())
+    assert early.value.code == "not_yet"
+
+
+def test_autosave_is_idempotent_and_the_highest_change_wins(reg: Registration) -> None:
+    _started(reg)
+    single = _position(reg, "single")
+    now = _now()
+    acks = [
+        save_answer(reg, "theory", {"seq": 2, "position": single, "value": "B"}, now),
+        save_answer(reg, "theory", {"seq": 2, "position": single, "value": "B"}, now),
+        save_answer(reg, "theory", {"seq": 1, "position": single, "value": "A"}, now),
+    ]
+    commit()
+    assert [a["outcome"] for a in acks] == ["saved", "duplicate", "stale"]
+    with pytest.raises(DeliveryError) as conflict:
+        save_answer(reg, "theory", {"seq": 2, "position": single, "value": "C"}, now)
+    assert conflict.value.code == "seq_conflict"
+    (part, _practical) = snapshot(reg, _now())["parts"]
+    assert part["state"] == "in_progress" and part["last_seq"] == 2
+    assert [(a["position"], a["value"]) for a in part["answers"]] == [(single, "B")]
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"seq": 1, "position": 999, "value": "A"}, "unknown_item"),
+        ({"seq": 1, "position": "single", "value": "Z"}, "unknown_option"),
+        ({"seq": 1, "position": "practical", "value": {"text": "x"}}, "wrong_part"),
+        ({"seq": "one", "position": 1, "value": "A"}, "malformed"),
+        ("not an object", "malformed"),
+    ],
+)
+def test_bad_changes_are_refused_with_a_code_and_store_nothing(
+    reg: Registration, payload: object, code: str
+) -> None:
+    _started(reg)
+    if isinstance(payload, dict) and isinstance(payload["position"], str):
+        payload = payload | {"position": _position(reg, payload["position"])}
+    with pytest.raises(DeliveryError) as refused:
+        save_answer(reg, "theory", payload, _now())
+    assert refused.value.code == code
+    db.session.rollback()
+    assert db.session.scalars(select(Answer)).all() == []
+
+
+def test_after_the_deadline_answers_are_refused_and_the_scheduler_submits(
+    reg: Registration,
+) -> None:
+    started = _started(reg)
+    single = _position(reg, "single")
+    save_answer(reg, "theory", {"seq": 1, "position": single, "value": "A"}, started)
+    commit()
+    late = started + timedelta(minutes=90, seconds=6)  # past the deadline and the 5 s grace
+    with pytest.raises(DeliveryError) as refused:
+        save_answer(reg, "theory", {"seq": 2, "position": single, "value": "B"}, late)
+    assert refused.value.code == "time_up"
+    assert submit_overdue(started + timedelta(minutes=89)) == []
+    (done,) = submit_overdue(late)
+    commit()
+    sitting = sitting_of(reg, "theory")
+    assert sitting.id == done and sitting.state == "auto_submitted"
+    assert [a.value for a in sitting.answers] == [sitting.answers[0].value] and sitting.answers
+
+
+def test_a_submitted_part_takes_no_more_answers(reg: Registration) -> None:
+    _started(reg)
+    submit(sitting_of(reg, "theory"), _now())
+    commit()
+    with pytest.raises(DeliveryError) as refused:
+        save_answer(reg, "theory", {"seq": 1, "position": 1, "value": "A"}, _now())
+    assert refused.value.code == "not_in_progress" and "已交卷" in refused.value.message
+    with pytest.raises(DeliveryError) as again:
+        submit(sitting_of(reg, "theory"), _now())
+    assert again.value.code == "bad_state"
