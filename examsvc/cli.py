@@ -183,7 +183,7 @@ def _export_one(row: Any, fmt: str, path: Path) -> None:
 
 @click.group()
 def catalog() -> None:
-    """Load skill standards and exam schemes."""
+    """Load skill standards, exam schemes and eligibility rules."""
 
 
 @catalog.command("load")
@@ -193,7 +193,8 @@ def catalog() -> None:
 )
 @with_appcontext
 def catalog_load(path: Path | None, org_code: str) -> None:
-    """Load every standard and scheme below PATH (default: question_banks/)."""
+    """Load every standard, scheme and eligibility rule file below PATH (default:
+    question_banks/)."""
     from .demo import load_catalog
     from .extensions import db
 
@@ -204,7 +205,7 @@ def catalog_load(path: Path | None, org_code: str) -> None:
     except DomainError as exc:
         db.session.rollback()
         _fail(exc.message)
-    click.echo(f"已载入 {count} 个技能标准及其考核方案")
+    click.echo(f"已载入 {count} 个技能标准及其考核方案、报考条件")
 
 
 @click.group()

@@ -34,6 +34,7 @@ USERS = [
     ("author", "命题员 李强", {Role.AUTHOR}, "miit-eec"),
     ("reviewer", "审题员 张华", {Role.REVIEWER}, "miit-eec"),
     ("rater", "考评员 赵磊", {Role.RATER}, "miit-eec"),
+    ("rater2", "考评员 孙悦", {Role.RATER}, "miit-eec"),
     ("siteadmin", "考点管理员 陈静", {Role.SITE_ADMIN}, "demo-college"),
     ("invigilator", "监考员 刘洋", {Role.INVIGILATOR}, "demo-college"),
     ("logistics-admin", "机构管理员 周婷", {Role.ORG_ADMIN}, "cflp"),
@@ -41,7 +42,8 @@ USERS = [
 
 
 def load_catalog(root: Path, owners: dict[str, str]) -> int:
-    """Load every standard under ``root/standards`` and every scheme under ``root/schemes``."""
+    """Load every standard under ``root/standards``, every scheme under ``root/schemes`` and the
+    eligibility rules (报考条件) under ``root/eligibility``; returns the number of standards."""
     count = 0
     for path in sorted((root / "standards").glob("*/*.yaml")):
         certificate = load_standard(path).certificate
@@ -51,6 +53,8 @@ def load_catalog(root: Path, owners: dict[str, str]) -> int:
         count += 1
     for path in sorted((root / "schemes").glob("*.yaml")):
         load_scheme_file(path)
+    for path in sorted((root / "eligibility").glob("*.yaml")):
+        load_rules_file(path)
     return count
 
 
@@ -85,8 +89,6 @@ def load_demo() -> list[str]:
         if db.session.scalar(select(User).where(User.username == username)) is None:
             create_user(username, PASSWORD, name, roles, orgs[org].id)
         lines.append(f"  {username:<16} {name}（{', '.join(sorted(roles))}）")
-    for path in sorted((root / "eligibility").glob("*.yaml")):
-        load_rules_file(path)
     lines += load_demo_plan("miit-eec", "demo-college")
     db.session.commit()
     return lines

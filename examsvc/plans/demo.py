@@ -129,8 +129,9 @@ def load_demo_plan(owner_code: str, institution_code: str) -> list[str]:
     for room in site.rooms:
         if "invigilator" in users:
             assign_staff(plan, users["invigilator"].id, "invigilator", room.id)
-    if "rater" in users:
-        assign_staff(plan, users["rater"].id, "rater", None)
+    for name in ("rater", "rater2"):
+        if name in users:
+            assign_staff(plan, users[name].id, "rater", None)
     blueprint = db.session.scalar(
         select(Blueprint).where(Blueprint.scheme_id == level.scheme.id).order_by(Blueprint.id)
     )
