@@ -53,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .bank.routes import bp as bank_bp
     from .catalog.routes import bp as catalog_bp
     from .core.routes import bp as core_bp
+    from .delivery.paper_routes import bp as exam_paper_bp
     from .delivery.routes import bp as exam_bp
     from .errors import bp as errors_bp
     from .plans.document_routes import bp as plan_docs_bp
@@ -72,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         plans_bp,
         sites_bp,
         exam_bp,
+        exam_paper_bp,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # token-only, see api.routes

@@ -110,6 +110,9 @@ EXPECTED: dict[str, set[Role] | None] = {
     "sites.room": {ADMIN, SITE},
     "sites.edit_room": {ADMIN, SITE},
     "sites.delete_room": {ADMIN, SITE},
+    "exam_paper.paper": CANDIDATE,
+    "exam_paper.file": CANDIDATE,
+    "exam_paper.photo": CANDIDATE,
 }
 
 

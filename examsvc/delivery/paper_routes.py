@@ -1,0 +1,174 @@
+"""The candidate's exam page for one part, its files, and the candidate's own photograph.
+
+The page is rendered on the server from the candidate's own paper (``paper.candidate_paper``):
+nothing in the URL says whose paper it is, so a candidate can only ever reach their own. The
+answering itself runs in ``static/js/exam.js`` over the protocol of docs/protocol.md (Socket.IO
+``/exam``, or the HTTP fallback under /exam/api).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
+
+from ..auth.roles import public
+from ..registration.models import Registration
+from . import services
+from .paper import candidate_paper, paper_file
+from .routes import candidate_required
+from .services import DeliveryError
+
+bp = Blueprint("exam_paper", __name__, url_prefix="/exam")
+OPEN_STATES = ("in_progress", "paused")
+
+
+def _sitting(reg: Registration, part: str) -> Any:
+    try:
+        return services.sitting_of(reg, part)
+    except DeliveryError:
+        abort(404)
+
+
+@bp.route("/paper/<part>")
+@public
+@candidate_required
+def paper(part: str) -> ResponseReturnValue:
+    """The part being answered: header, 题号面板, the items, and the client that saves them."""
+    reg: Registration = g.registration
+    sitting = _sitting(reg, part)
+    if sitting.state not in OPEN_STATES:
+        return redirect(url_for("exam.home"))
+    session = next(s for s in reg.plan.sessions if s.part_kind == part)
+    try:
+        sheet = candidate_paper(
+            reg,
+            part,
+            lambda att_id: url_for(".file", part=part, att_id=att_id),
+            session.part_name,
+        )
+        now = datetime.now(UTC)
+        state = services.snapshot(reg, now)
+    except DeliveryError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("exam.home"))
+    initial = next(p for p in state["parts"] if p["part"] == part)
+    client = {
+        "registration": reg.id,
+        "csrf": generate_csrf(),
+        "part": part,
+        "server_time": state["server_time"],
+        "initial": initial,
+        "items": [i.client() for i in sheet.items],
+        "urls": {
+            "state": url_for("exam.state"),
+            "answers": url_for("exam.save", part=part),
+            "submit": url_for("exam.submit", part=part),
+            "home": url_for("exam.home"),
+            "login": url_for("exam.login"),
+        },
+        "strings": _strings(),
+    }
+    return render_template(
+        "exam/paper.html",
+        reg=reg,
+        sheet=sheet,
+        session=session,
+        client=client,
+        has_photo=reg.candidate.photo is not None,
+    )
+
+
+@bp.route("/paper/<part>/files/<int:att_id>")
+@public
+@candidate_required
+def file(part: str, att_id: int) -> ResponseReturnValue:
+    """A material or image of an item of the candidate's part, while the part is open."""
+    reg: Registration = g.registration
+    if _sitting(reg, part).state not in OPEN_STATES:
+        abort(404)
+    att = paper_file(reg, part, att_id)
+    if att is None:
+        abort(404)
+    disposition = "inline" if att.kind == "image" else "attachment"
+    name = att.name.rsplit("/", 1)[-1]
+    return Response(
+        att.data,
+        mimetype=att.content_type,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+@bp.route("/photo")
+@public
+@candidate_required
+def photo() -> ResponseReturnValue:
+    """The signed-in candidate's own photograph, for the header of the exam page."""
+    data = g.registration.candidate.photo
+    if not data:
+        abort(404)
+    return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "private"})
+
+
+def _strings() -> dict[str, str]:
+    """The client's UI text, through the catalog like every template string."""
+    return {
+        "saved": _("Saved"),
+        "saving": _("Saving…"),
+        "stored": _("Stored on this PC"),
+        "not_saved": _("Not saved"),
+        "online": _("Connected"),
+        "connecting": _("Connecting…"),
+        "offline": _(
+            "Offline: your answers are stored on this PC and will be sent when the network is back"
+        ),
+        "back_online": _("Back online: every stored answer has been sent"),
+        "answered": _("answered"),
+        "unanswered": _("unanswered"),
+        "flagged": _("flagged"),
+        "item_n": _("Item %(n)s", n="{n}"),
+        "confirm": _(
+            "%(unanswered)s items unanswered, %(flagged)s flagged. Submit now?",
+            unanswered="{u}",
+            flagged="{f}",
+        ),
+        "confirm_all": _("All %(n)s items answered. Submit now?", n="{n}"),
+        "unsent": _(
+            "%(n)s answers have not reached the server yet: wait until the network is back, "
+            "then submit again",
+            n="{n}",
+        ),
+        "submitting": _("Submitting…"),
+        "warn_10": _("10 minutes left"),
+        "warn_5": _("5 minutes left"),
+        "warn_1": _("1 minute left: answers are saved automatically and submitted when time is up"),
+        "time_up": _("Time is up: answering is locked and your saved answers are submitted"),
+        "paused": _("The exam is paused by the invigilator: please wait"),
+        "submitted": _("This part has been submitted"),
+        "voided": _("This sitting has been voided: please see the invigilator"),
+        "replaced": _("You signed in on another PC: answering on this page has stopped"),
+        "pending": _("Waiting for the invigilator to approve this PC"),
+        "notice": _("Message from the invigilator"),
+        "too_large": _("The answer is too long to be saved: shorten it"),
+        "expired": _("This page has expired: reload it (your answers are kept)"),
+        "back_home": _("Back to the waiting room"),
+    }
