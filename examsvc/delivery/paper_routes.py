@@ -75,6 +75,7 @@ def paper(part: str) -> ResponseReturnValue:
         "initial": initial,
         "items": [i.client() for i in sheet.items],
         "urls": {
+            "page": url_for(".paper", part=part),
             "state": url_for("exam.state"),
             "answers": url_for("exam.save", part=part),
             "submit": url_for("exam.submit", part=part),

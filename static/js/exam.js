@@ -70,6 +70,10 @@
             window.location.assign(button.dataset.page);
             return;
           }
+          if (!body && response.status === 400) {
+            window.location.reload(); // the page's CSRF token expired: a fresh page has one
+            return;
+          }
           if (body && body.error === "unauthenticated") {
             window.location.reload();
             return;
@@ -263,7 +267,7 @@
   let socket = null;
   let socketRetry = null;
 
-  function http(event, payload) {
+  async function http(event, payload, renewed = false) {
     const routes = {
       hello: ["GET", D.urls.state, null],
       answer: ["POST", D.urls.answers, () => {
@@ -273,7 +277,7 @@
       submit: ["POST", D.urls.submit, () => ({})],
     };
     const route = routes[event];
-    if (!route) return Promise.reject(new TransportError(`no HTTP route for ${event}`));
+    if (!route) throw new TransportError(`no HTTP route for ${event}`);
     const [method, url, body] = route;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), HTTP_TIMEOUT_MS);
@@ -283,20 +287,37 @@
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body());
     }
-    return fetch(url, options)
-      .then(async (response) => {
-        const json = await response.json().catch(() => null);
-        if (json && typeof json.ok === "boolean") return json;
-        if (response.status === 400) {
-          // Not a protocol answer: the CSRF token of this page is no longer valid.
-          return { ok: false, error: "expired", message: S.expired };
-        }
-        throw new TransportError(`HTTP ${response.status}`);
-      })
-      .catch((e) => {
-        throw e instanceof TransportError ? e : new TransportError(String(e));
-      })
-      .finally(() => clearTimeout(timer));
+    let response;
+    let json;
+    try {
+      response = await fetch(url, options);
+      json = await response.json().catch(() => null);
+    } catch (e) {
+      throw new TransportError(String(e));
+    } finally {
+      clearTimeout(timer);
+    }
+    if (json && typeof json.ok === "boolean") return json;
+    if (response.status === 400 && method === "POST") {
+      // Not a protocol answer: the page's CSRF token has expired (they last an hour, exams
+      // longer). Take a fresh one from the page itself and try once more.
+      if (!renewed && (await renewToken())) return http(event, payload, true);
+      return { ok: false, error: "expired", message: S.expired };
+    }
+    throw new TransportError(`HTTP ${response.status}`);
+  }
+
+  async function renewToken() {
+    try {
+      const response = await fetch(D.urls.page, { credentials: "same-origin" });
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const block = page.getElementById("exam-data");
+      const fresh = block && JSON.parse(block.textContent).csrf;
+      if (fresh) D.csrf = fresh;
+      return Boolean(fresh);
+    } catch (e) {
+      return false;
+    }
   }
 
   // The one place that chooses the transport: the socket if it is connected, else HTTP.

@@ -15,19 +15,23 @@ import importlib.util
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
 from examsvc.delivery.answers import original
 from examsvc.delivery.models import Answer, Sitting
 from examsvc.delivery.services import ShownItem, paper_items
 from examsvc.extensions import db
 from examsvc.registration.models import Registration
+from tests.e2e.conftest import variant
 from tests.e2e.test_browser import browser, live_server  # noqa: F401 (fixtures)
 from tests.e2e.test_exam_http import reg  # noqa: F401 (fixture)
 
@@ -329,4 +333,35 @@ def test_time_warning_keeps_focus_and_time_up_locks(
     assert page.inner_text("#clock") == "00:00"
     assert first.is_disabled() and page.is_disabled("#submit-button")
     _shot(page, tmp_path, "exam-time-up")
+    assert page.errors == []
+
+
+@pytest.fixture
+def short_token_server(app: Flask) -> Iterator[str]:
+    """Like live_server, with CSRF tokens that expire after 3 seconds instead of an hour."""
+    served = variant(app, TESTING=False, WTF_CSRF_TIME_LIMIT=3)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def test_an_expired_csrf_token_is_renewed(
+    context: Any,
+    short_token_server: str,
+    reg: Registration,  # noqa: F811
+) -> None:
+    """Exams outlast the page's CSRF token (an hour by default): the fallback renews it."""
+    _block_socketio(context)
+    single = _nth(paper_items(reg), "single", 0)
+    page = _sign_in_and_start(context, short_token_server, reg, "theory")
+    _ready(page, "http")
+    page.wait_for_timeout(4000)
+    page.check(f"#q-{single.view.position} input[value=A]")
+    _saved(page, single.view.position)
+    db.session.expire_all()
+    stored = db.session.scalar(select(Answer).where(Answer.position == single.view.position))
+    assert stored is not None and stored.value == original(single.view.order, "A")
     assert page.errors == []
