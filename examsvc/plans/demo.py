@@ -7,7 +7,7 @@ seating, ticket numbers and papers are all real. Idempotent: an existing demo pl
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -70,10 +70,10 @@ def _site(org: Organization, institution: Organization) -> Site:
 
 
 def _start_today() -> datetime:
-    """Theory at the next full hour (09:00 at the earliest), so the plan is open today."""
-    here = datetime.now(SITE_TZ).replace(tzinfo=None)
-    now = here.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    return max(now, datetime.combine(here.date(), time(9, 0)))
+    """Theory from the start of the current quarter hour (site time), so that right after
+    ``make run`` a demo candidate can sign in and start it."""
+    here = datetime.now(SITE_TZ).replace(tzinfo=None, second=0, microsecond=0)
+    return here - timedelta(minutes=here.minute % 15)
 
 
 def load_demo_plan(owner_code: str, institution_code: str) -> list[str]:
@@ -137,7 +137,14 @@ def load_demo_plan(owner_code: str, institution_code: str) -> list[str]:
     )
     if blueprint is not None:
         publish(plan, blueprint.id, "demo", admin)
-    return [
+    lines = [
         f"考核计划 {plan.title}: 新增，30 名考生，理论 {theory:%Y-%m-%d %H:%M} 开考"
         + ("，已发布" if plan.state == "published" else "")
     ]
+    first = min(plan.registrations, key=lambda r: r.ticket_number or "")
+    if first.ticket_number:
+        lines.append(
+            f"演示考生（/exam/login）：准考证号 {first.ticket_number}，"
+            f"身份证号 {first.candidate.id_number}（{first.candidate.name}）"
+        )
+    return lines
