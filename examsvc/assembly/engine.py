@@ -27,6 +27,7 @@ ENGINE_VERSION = "1"
 SHUFFLED_TYPES = ("single", "multiple")
 _SAMPLE = 6  # candidate moves looked at per repair step, each side
 _REDRAWS = 6  # attempts at a paper different from all earlier ones
+_RUNNERS_UP = 60  # compositions a practical part tries after the nearest ones
 
 
 class AssemblyError(ValueError):
@@ -46,6 +47,10 @@ class PaperItem(NamedTuple):
     points: Decimal
     difficulty: int
     options: str = ""  # original option keys in the order shown, e.g. "CADB"; "" keeps no order
+
+
+# PaperItem from a full tuple of fields, as ``PaperItem._make`` but without its Python frame
+_new_item = tuple.__new__
 
 
 @dataclass(frozen=True)
@@ -133,9 +138,17 @@ class _PartModel:
         excluded = set(part.exclude)
         types = [s.type for s in part.sections]
         self.cands = [c for c in pool if c.type in types and c.item not in excluded]
+        self.names = [c.item for c in self.cands]
         self.sec = [types.index(c.type) for c in self.cands]
-        self.w = [self._weight(c) for c in self.cands]
+        # an item's points depend only on its section and its own points: a few distinct pairs
+        cents: dict[tuple[int, Decimal | None], int] = {}
+        for c, k in zip(self.cands, self.sec, strict=True):
+            if (k, c.points) not in cents:
+                cents[k, c.points] = _cents(part.sections[k].points_for(c.points))
+        self.w = [cents[k, c.points] for c, k in zip(self.cands, self.sec, strict=True)]
         self.d = [c.difficulty for c in self.cands]
+        self.wd = [w * d for w, d in zip(self.w, self.d, strict=True)]
+        self.kinds = list(zip(self.w, self.d, strict=True))
         self.total = _cents(part.total_points)
         self.variable = any(s.points_each is None for s in part.sections)
         self.sections = [[i for i, s in enumerate(self.sec) if s == k] for k in range(len(types))]
@@ -144,17 +157,33 @@ class _PartModel:
         self.constraints: list[_Constraint] = []
         for cov in part.coverage:
             self.constraints += self._constraints(cov)
+        self.gap = [c.gap for c in self.constraints]
+        self.share = [int(c.share) for c in self.constraints]
         self.contrib: list[list[tuple[int, int]]] = [[] for _ in self.cands]
-        self.members: list[list[list[int]]] = [[[] for _ in types] for _ in self.constraints]
+        self.members: list[list[list[int]]] = []  # per line and section, the items it counts
+        self.counted: list[set[int]] = []  # per line, the items it counts in any section
+        # an item counts for a line when it covers the line's key and has a type the line
+        # takes: so index the items by key, and ask the line once per section about the type
+        holders: dict[str, list[int]] = {}
+        for i, c in enumerate(self.cands):
+            for key in c.covers:
+                holders.setdefault(key, []).append(i)
         for j, con in enumerate(self.constraints):
             cov = con.coverage
-            for i, c in enumerate(self.cands):
-                if cov.matches(c.covers, c.type):
-                    self.contrib[i].append((j, self.w[i] if con.share else 1))
-                    self.members[j][self.sec[i]].append(i)
+            takes = [cov.matches(frozenset({cov.key}), t) for t in types]
+            hits = [i for i in holders.get(cov.key, []) if takes[self.sec[i]]]
+            for i in hits:
+                self.contrib[i].append((j, self.w[i] if con.share else 1))
+            self.members.append([[i for i in hits if self.sec[i] == k] for k in range(len(types))])
+            self.counted.append(set(hits))
         self.buckets: dict[tuple[int, int, int], list[int]] = {}
         for i in range(len(self.cands)):
             self.buckets.setdefault((self.sec[i], self.w[i], self.d[i]), []).append(i)
+        # per item, the buckets of its section and points by difficulty: where its swaps are
+        by_level: dict[tuple[int, int], dict[int, list[int]]] = {}
+        for (k, w, d), bucket in self.buckets.items():
+            by_level.setdefault((k, w), {})[d] = bucket
+        self.levels = [by_level[(k, w)] for k, w in zip(self.sec, self.w, strict=True)]
         weights = [w for w in self.w if w > 0] or [1]
         self.w_unit = 1.0 / min(weights)
         self.fine = 0.5 * math.gcd(*weights) / self.total + 1e-9
@@ -167,11 +196,36 @@ class _PartModel:
         nearest = self.compositions[0][0] if self.compositions else 0.0
         self.tier = sum(1 for dev, _ in self.compositions if dev <= nearest + self.fine)
         self.capacity = {(w, d): len(b) * cap for (_, w, d), b in self.buckets.items()}
+        # each composition's share of each kind's capacity, for the pacing in fill_composition
+        self.loads = {
+            comp: tuple((k, n / self.capacity[k]) for k, n in comp)
+            for _, comp in self.compositions[: self.tier + _RUNNERS_UP]
+        }
+        # each item as a paper shows it, options in bank order, and the option orders a paper
+        # picks one of (None: the order stays): made once, not once per paper
+        self.paper_items: list[PaperItem] = []
+        self.orders: list[tuple[str, ...] | None] = []
+        for c, w in zip(self.cands, self.w, strict=True):
+            options, orders = "", None
+            if c.type in SHUFFLED_TYPES:
+                options = "".join(c.options)
+                if c.options and part.shuffle_options:
+                    orders = _orders(options)
+            fields = (c.item, c.version, c.type, _points(w), c.difficulty, options)
+            self.paper_items.append(_new_item(PaperItem, fields))
+            self.orders.append(orders)
 
-    def _weight(self, c: Candidate) -> int:
-        spec = self.part.section(c.type)
-        assert spec is not None  # the pool was filtered to the part's types
-        return _cents(spec.points_for(c.points))
+    def totals(self, items: list[int]) -> list[int]:
+        """Each coverage line's total over ``items``."""
+        tot = [0] * len(self.constraints)
+        for i in items:
+            for j, a in self.contrib[i]:
+                tot[j] += a
+        return tot
+
+    def covered_by(self, items: list[int]) -> bool:
+        """Do ``items`` together meet every coverage line?"""
+        return not any(gap(t) for gap, t in zip(self.gap, self.totals(items), strict=True))
 
     def _constraints(self, cov: Coverage) -> list[_Constraint]:
         """A coverage line as bounds on a count, on points, or both."""
@@ -196,6 +250,7 @@ class _PartModel:
         spec = self.part.sections[0]
         sizes = Counter((self.w[i], self.d[i]) for i in self.sections[0])
         kinds = sorted(sizes)
+        top = kinds[-1][0] if kinds else 0  # the most points one item can add
         found: list[tuple[tuple[int, int], ...]] = []
 
         def extend(pos: int, left: int, chosen: tuple[tuple[int, int], ...]) -> None:
@@ -206,6 +261,8 @@ class _PartModel:
             if pos == len(kinds) or len(chosen) == spec.count_max or len(found) > 50_000:
                 return
             kind = kinds[pos]
+            if left < kind[0] or left > (spec.count_max - len(chosen)) * top:
+                return  # every item left overshoots the total, or all together fall short
             most = min(sizes[kind], spec.count_max - len(chosen), left // max(kind[0], 1))
             for times in range(most, -1, -1):
                 extend(pos + 1, left - times * kind[0], chosen + (kind,) * times)
@@ -249,82 +306,104 @@ def _points(cents: int) -> Decimal:
 class _Draft:
     """A part of a paper being built: chosen items and running totals."""
 
-    def __init__(self, model: _PartModel) -> None:
+    def __init__(self, model: _PartModel, spent: bytearray) -> None:
         self.m = model
         self.chosen: list[list[int]] = [[] for _ in model.part.sections]
-        self.inside = [False] * len(model.cands)
-        self.tot = [0] * len(model.constraints)
+        # items this paper may not take: chosen already, or at the exposure cap (``spent``);
+        # one flag, so the hot loops test eligibility with one lookup. Byte arrays, not lists:
+        # the garbage collector need not walk them, and a copy per draft is one memcpy
+        self.spent = spent
+        self.blocked = spent[:]
+        self.sw = 0
+        self.swd = 0
+        self.recount()
+
+    def recount(self) -> None:
+        """Set the coverage totals from the chosen items, after a fill added them without."""
+        m = self.m
+        self.tot = tot = m.totals([i for chosen in self.chosen for i in chosen])
+        self.cur = [gap(t) for gap, t in zip(m.gap, tot, strict=True)]  # each line's gap
         # gaps kept as exact integers (items, hundredths of a point): "every coverage line
         # holds" is then a test for zero that no floating-point residue can spoil
         self.gaps = [0, 0]  # [items, hundredths of a point], indexed by _Constraint.share
-        for c in model.constraints:
-            self.gaps[c.share] += c.gap(0)
-        self.sw = 0
-        self.swd = 0
+        for share, g in zip(m.share, self.cur, strict=True):
+            self.gaps[share] += g
 
     def add(self, i: int) -> None:
         m = self.m
         self.chosen[m.sec[i]].append(i)
-        self.inside[i] = True
+        self.blocked[i] = 1
+        self.sw += m.w[i]
+        self.swd += m.wd[i]
         self._shift(i, 1)
 
     def remove(self, i: int) -> None:
         m = self.m
         self.chosen[m.sec[i]].remove(i)
-        self.inside[i] = False
+        self.blocked[i] = self.spent[i]
+        self.sw -= m.w[i]
+        self.swd -= m.wd[i]
         self._shift(i, -1)
 
     def _shift(self, i: int, sign: int) -> None:
+        """Move the coverage totals by item ``i``, ``sign`` = 1 added, -1 removed."""
         m = self.m
+        tot, cur, gaps, gap, share = self.tot, self.cur, self.gaps, m.gap, m.share
         for j, a in m.contrib[i]:
-            old = self.tot[j]
-            self.tot[j] = old + sign * a
-            c = m.constraints[j]
-            self.gaps[c.share] += c.gap(self.tot[j]) - c.gap(old)
-        self.sw += sign * m.w[i]
-        self.swd += sign * m.w[i] * m.d[i]
+            t = tot[j] + sign * a
+            tot[j] = t
+            g = gap[j](t)
+            gaps[share[j]] += g - cur[j]
+            cur[j] = g
 
-    @property
-    def covered(self) -> bool:
-        return self.gaps == [0, 0]
-
-    def hard(self, gaps: list[int], sw: int, swd: int) -> float:
+    def score_after(
+        self, out: int | None, inn: int | None, beat: tuple[float, float] | None = None
+    ) -> tuple[float, float] | None:
+        """(hard violation, difficulty deviation) were ``out`` replaced by ``inn``; None if
+        that cannot come out below ``beat``."""
         m = self.m
-        h = gaps[0] + gaps[1] * m.share_unit
-        if m.variable:
-            h += abs(sw - m.total) * m.w_unit
-        if m.band is not None and sw:
-            h += max(0.0, abs(swd / sw - m.band[0]) - m.band[1]) * 20
-        return h
-
-    def score_after(self, out: int | None, inn: int | None) -> tuple[float, float]:
-        """(hard violation, difficulty deviation) were ``out`` replaced by ``inn``."""
-        m = self.m
-        gaps, sw, swd = self.gaps, self.sw, self.swd
-        changed: dict[int, int] = {}
-        for i, sign in ((out, -1), (inn, 1)):
-            if i is None:
-                continue
-            for j, a in m.contrib[i]:
-                changed[j] = changed.get(j, self.tot[j]) + sign * a
-            sw += sign * m.w[i]
-            swd += sign * m.w[i] * m.d[i]
-        if changed:
-            gaps = gaps[:]
-            for j, v in changed.items():
-                c = m.constraints[j]
-                gaps[c.share] += c.gap(v) - c.gap(self.tot[j])
+        sw, swd = self.sw, self.swd
+        if out is not None:
+            sw -= m.w[out]
+            swd -= m.wd[out]
+        if inn is not None:
+            sw += m.w[inn]
+            swd += m.wd[inn]
         soft = abs(swd / sw - m.target) if sw else 0.0
-        return self.hard(gaps, sw, swd), soft
+        total = band = 0.0
+        if m.variable:
+            total = abs(sw - m.total) * m.w_unit
+        if m.band is not None and sw:
+            band = max(0.0, abs(swd / sw - m.band[0]) - m.band[1]) * 20
+        # the coverage gaps only add to the rest, so most moves a repair step looks at are
+        # ruled out here, before the gaps (the costly part) are counted
+        if beat is not None and (total + band, soft) >= beat:
+            return None
+        tot = self.tot
+        changed: dict[int, int] = {}
+        if out is not None:
+            for j, a in m.contrib[out]:
+                changed[j] = tot[j] - a
+        if inn is not None:
+            for j, a in m.contrib[inn]:
+                changed[j] = changed.get(j, tot[j]) + a
+        gaps = self.gaps[:]
+        for j, v in changed.items():
+            gaps[m.share[j]] += m.gap[j](v) - self.cur[j]
+        # summed in this order since engine version 1: another order can round differently
+        # and so change which of two nearly equal moves wins, and with it the papers
+        return gaps[0] + gaps[1] * m.share_unit + total + band, soft
 
     def score(self) -> tuple[float, float]:
-        return self.score_after(None, None)
+        score = self.score_after(None, None)
+        assert score is not None  # nothing to beat
+        return score
 
     def counts_ok(self) -> bool:
-        return all(
-            s.count_min <= len(c) <= s.count_max
-            for s, c in zip(self.m.part.sections, self.chosen, strict=True)
-        )
+        for s, c in zip(self.m.part.sections, self.chosen, strict=True):
+            if not s.count_min <= len(c) <= s.count_max:
+                return False
+        return True
 
     def problems(self) -> list[str]:
         """What is still unmet, in words that name the constraint and the gap."""
@@ -363,6 +442,18 @@ class _Draft:
         return out
 
 
+_Move = tuple[int | None, int | None]  # (item out, item in); None: nothing out or in
+
+
+# Moves sharing one random sample, as (outs, candidates, draws, start, k, adds, drops, shift):
+# each of ``outs`` for each of up to ``k`` candidates sampled with ``draws[start : start + 2k]``;
+# with ``adds`` each of those added alone too, with ``drops`` each of ``outs`` dropped. ``shift``
+# is set when every move of the group is a swap of one item for one of the same points and
+# another difficulty: the change in the points × difficulty sum they all make (else None).
+# A plain tuple: a plan makes tens of thousands.
+_Moves = tuple[Sequence[int], Sequence[int], list[float], int, int, bool, bool, int | None]
+
+
 class _PartBuilder:
     """Builds one part for paper after paper, keeping the decks and exposure of the plan."""
 
@@ -372,50 +463,72 @@ class _PartBuilder:
         self.count = count
         self.made = 0
         self.usage = [0] * len(model.cands)
+        self.spent = bytearray(len(model.cands))  # 1: at the exposure cap
         self.kind_usage: dict[tuple[int, int], int] = {}
         self.capped = False
         self.decks = [list(s) for s in model.sections]
         self.cursor = [len(d) for d in self.decks]
         self.max_steps = 60 + 8 * sum(s.count_max for s in model.part.sections)
 
-    def eligible(self, draft: _Draft, i: int) -> bool:
-        return not draft.inside[i] and self.usage[i] < self.m.cap
-
-    def draw(self, draft: _Draft, k: int, steer: bool = False) -> int | None:
-        """The next eligible item of section ``k``'s deck; with ``steer``, of the next two
-        the one that keeps the running mean difficulty nearer the target (the other stays
-        next in the deck, so every item still comes once per pass)."""
-        deck = self.decks[k]
+    def draw(self, draft: _Draft, k: int) -> int | None:
+        """The next eligible item of section ``k``'s deck."""
         first = self._advance(draft, k)
-        if first is None or not steer:
-            return None if first is None else deck[first]
-        pos = self.cursor[k]
-        while pos < len(deck) and not self.eligible(draft, deck[pos]):
-            pos += 1
-        if pos == len(deck):
-            return deck[first]
+        return None if first is None else self.decks[k][first]
+
+    def deal(self, draft: _Draft, k: int, count: int) -> None:
+        """Take up to ``count`` items of section ``k``'s deck: of the next two eligible ones,
+        each time the one that keeps the running mean difficulty nearer the target (the other
+        stays next in the deck, so every item still comes once per pass)."""
         m = self.m
-        drift = draft.swd - m.target * draft.sw
-        a, b = deck[first], deck[pos]
-        if abs(drift + m.w[b] * (m.d[b] - m.target)) < abs(drift + m.w[a] * (m.d[a] - m.target)):
-            deck[first], deck[pos] = b, a
-        return deck[first]
+        w, d, target = m.w, m.d, m.target
+        deck, blocked, chosen = self.decks[k], draft.blocked, draft.chosen[k]
+        end = len(deck)
+        sw, swd = draft.sw, draft.swd
+        for _ in range(count):
+            first = self.cursor[k]
+            if first < end and not blocked[deck[first]]:
+                self.cursor[k] = first + 1  # the usual case, without a call
+            else:
+                advanced = self._advance(draft, k)
+                if advanced is None:
+                    break
+                first = advanced
+            pos = first + 1
+            while pos < end and blocked[deck[pos]]:
+                pos += 1
+            if pos < end:
+                drift = swd - target * sw
+                a, b = deck[first], deck[pos]
+                if abs(drift + w[b] * (d[b] - target)) < abs(drift + w[a] * (d[a] - target)):
+                    deck[first], deck[pos] = b, a
+            # what add does, less the coverage totals: recount sets those once per fill
+            i = deck[first]
+            chosen.append(i)
+            blocked[i] = 1
+            sw += w[i]
+            swd += w[i] * d[i]
+        draft.sw, draft.swd = sw, swd
 
     def _advance(self, draft: _Draft, k: int) -> int | None:
+        """Position of the next eligible item of section ``k``'s deck, reshuffling the deck at
+        its end; None when no item of it is eligible."""
         deck = self.decks[k]
+        blocked = draft.blocked
+        pos = self.cursor[k]
         for _ in range(2 * len(deck)):
-            if self.cursor[k] >= len(deck):
+            if pos >= len(deck):
                 self.rng.shuffle(deck)
-                self.cursor[k] = 0
-            pos = self.cursor[k]
-            self.cursor[k] += 1
-            if self.eligible(draft, deck[pos]):
-                return pos
+                pos = 0
+            pos += 1
+            if not blocked[deck[pos - 1]]:
+                self.cursor[k] = pos
+                return pos - 1
+        self.cursor[k] = pos
         return None
 
     def fill(self) -> _Draft:
         m = self.m
-        draft = _Draft(m)
+        draft = _Draft(m, self.spent)
         if m.compositions:
             if self.fill_composition(draft):
                 return draft
@@ -426,11 +539,8 @@ class _PartBuilder:
                 pool_w = [m.w[i] for i in m.sections[k]] or [1]
                 mean_w = sum(pool_w) / len(pool_w)
                 want = min(spec.count_max, max(spec.count_min, round(m.total / mean_w)))
-            for _ in range(want):
-                i = self.draw(draft, k, steer=True)
-                if i is None:
-                    break
-                draft.add(i)
+            self.deal(draft, k, want)
+        draft.recount()
         return draft
 
     def fill_composition(self, draft: _Draft) -> bool:
@@ -443,38 +553,41 @@ class _PartBuilder:
         the rest of the plan left without a feasible paper."""
         m = self.m
         tier = m.compositions[: m.tier]
-        tried = self.rng.sample(tier, min(len(tier), 24)) + m.compositions[m.tier : m.tier + 60]
+        tried = self.rng.sample(tier, min(len(tier), 24))
+        tried += m.compositions[m.tier : m.tier + _RUNNERS_UP]
         pace = self.made / self.count
         most = m.part.sections[0].count_max
         # how far each kind of item is ahead of the plan's progress (<= 0: on pace)
         ahead = {k: self.kind_usage.get(k, 0) / c - pace for k, c in m.capacity.items()}
         ranked = tried
         if any(a + most / m.capacity[k] > 0 for k, a in ahead.items()):
-
-            def pressure(comp: tuple[tuple[tuple[int, int], int], ...]) -> float:
-                return sum(max(0.0, ahead[k] + n / m.capacity[k]) for k, n in comp)
-
-            ranked = sorted(tried, key=lambda c: c[0] + 10 * pressure(c[1]))
-        fallback: list[int] | None = None
+            pressured = []
+            for dev, comp in tried:
+                # max(0.0, x) written out: this runs for every kind of every composition tried
+                excess = [x if (x := ahead[k] + load) > 0.0 else 0.0 for k, load in m.loads[comp]]
+                pressured.append(dev + 10 * sum(excess))
+            ranked = [tried[n] for n in sorted(range(len(tried)), key=pressured.__getitem__)]
+        usage, rand, blocked = self.usage, self.rng.random, draft.blocked
+        # the first composition whose items meet the coverage, else the first that could be filled
+        taken: list[int] | None = None
         for _, comp in ranked:
             picks: list[int] = []
             for kind, times in comp:
-                ok = [i for i in m.buckets[(0, *kind)] if self.eligible(draft, i)]
+                ok = [i for i in m.buckets[(0, *kind)] if not blocked[i]]
                 if len(ok) < times:
                     break
-                ok.sort(key=lambda i: (self.usage[i], self.rng.random()))
-                picks += ok[:times]
+                # random among the least used; a bucket lists its items in index order, so a
+                # tie in both (never seen) goes to the first, as a stable sort would
+                ranked_ok = sorted([(usage[i], rand(), i) for i in ok])
+                picks += [i for _, _, i in ranked_ok[:times]]
             else:
-                for i in picks:
-                    draft.add(i)
-                if draft.covered:
-                    return True
-                fallback = fallback or picks
-                for i in picks:
-                    draft.remove(i)
-        for i in fallback or []:
+                if m.covered_by(picks):
+                    taken = picks
+                    break
+                taken = taken or picks
+        for i in taken or []:
             draft.add(i)
-        return fallback is not None
+        return taken is not None
 
     def build(self) -> _Draft:
         best: _Draft | None = None
@@ -504,15 +617,7 @@ class _PartBuilder:
         for _ in range(self.max_steps):
             if score[0] == 0 and score[1] <= m.fine:
                 break
-            moves = self.moves(draft)
-            best_move, best_score = None, score
-            for out, inn in moves:
-                s = draft.score_after(out, inn)
-                if s < best_score:
-                    best_move, best_score = (out, inn), s
-                    # take the first move that mends a constraint or hits the target outright
-                    if s[0] < score[0] or (s[0] == 0 and s[1] <= m.fine):
-                        break
+            best_move, best_score = self.step(draft, score)
             if best_move is None:
                 stuck += 1
                 if stuck > 4 and score[0] == 0:
@@ -543,99 +648,145 @@ class _PartBuilder:
                 draft.remove(self.rng.choice(chosen))
                 draft.add(inn)
 
-    def _sample(self, draft: _Draft, candidates: Sequence[int], k: int = _SAMPLE) -> list[int]:
-        """Up to ``k`` eligible candidates drawn at random, the least used first."""
+    def _draws(self, n: int) -> list[float]:
+        """``n`` random numbers in [0, 1), for ``_sample``."""
+        rand = self.rng.random
+        return [rand() for _ in range(n)]
+
+    def step(
+        self, draft: _Draft, score: tuple[float, float]
+    ) -> tuple[_Move | None, tuple[float, float]]:
+        """A repair step's move and the score after it: the first move that mends a constraint
+        or hits the target outright, else the best improving one (None: no move improves).
+
+        The moves are sampled group by group as the search reaches them, since a step usually
+        ends within the first few groups. Swaps with the same shift leave the same points and
+        difficulty sums, so one bound on the score holds for all of them: a group whose bound
+        cannot beat the best so far is skipped whole, and so is every later group with that
+        shift (the best only falls during a step, so a bound once too high stays too high)."""
+        fine = self.m.fine
+        best_move: _Move | None = None
+        best = score
+        hopeless: set[int] = set()  # shifts whose bound cannot beat ``best``
+        for outs, candidates, draws, start, k, adds, drops, shift in self.moves(draft):
+            if shift is not None:
+                if shift in hopeless:
+                    continue
+                if draft.score_after(outs[0], candidates[0], best) is None:
+                    hopeless.add(shift)
+                    continue
+            incoming = self._sample(draft, candidates, draws, start, k)
+            moves: list[_Move] = [(o, i) for o in outs for i in incoming]
+            if adds:
+                moves += [(None, i) for i in incoming]
+            if drops:
+                moves += [(o, None) for o in outs]
+            for out, inn in moves:
+                s = draft.score_after(out, inn, best)
+                if s is not None and s < best:
+                    best_move, best = (out, inn), s
+                    if s[0] < score[0] or (s[0] == 0 and s[1] <= fine):
+                        return best_move, best
+        return best_move, best
+
+    def _sample(
+        self, draft: _Draft, candidates: Sequence[int], draws: list[float], start: int, k: int
+    ) -> list[int]:
+        """Up to ``k`` eligible ``candidates`` picked with ``draws[start : start + 2 * k]``
+        (repeats and ineligible picks dropped), the least used first."""
         n = len(candidates)
         if not n:
-            return []
-        rand = self.rng.random
-        picks = {candidates[int(rand() * n)] for _ in range(2 * k)}
-        ok = [i for i in picks if self.eligible(draft, i)]
-        ok.sort(key=lambda i: (self.usage[i], i))
+            return []  # nothing was drawn
+        picks = {candidates[int(draws[t] * n)] for t in range(start, start + 2 * k)}
+        blocked = draft.blocked
+        ok = sorted([i for i in picks if not blocked[i]])
+        ok.sort(key=self.usage.__getitem__)  # stable: ties stay in index order
         return ok[:k]
 
-    def moves(self, draft: _Draft) -> list[tuple[int | None, int | None]]:
+    def moves(self, draft: _Draft) -> list[_Moves]:
+        """Candidate moves towards one unmet goal, drawn at random. Every random number of
+        the step is drawn here, so how many moves ``step`` goes on to look at does not change
+        what later steps draw."""
         m = self.m
         rng = self.rng
-        goals: list[tuple[str, int]] = [
-            ("constraint", j)
-            for j, (c, t) in enumerate(zip(m.constraints, draft.tot, strict=True))
-            if c.gap(t)
-        ]
+        goals: list[tuple[str, int]] = [("constraint", j) for j, gap in enumerate(draft.cur) if gap]
         if m.variable and draft.sw != m.total:
             goals.append(("points", 0))
         if not goals:
             goals.append(("difficulty", 0))
         kind, j = goals[rng.randrange(len(goals))]
-        moves: list[tuple[int | None, int | None]] = []
+        moves: list[_Moves] = []
         for k, spec in enumerate(m.part.sections):
             chosen = draft.chosen[k]
             if kind == "constraint" and draft.tot[j] < m.constraints[j].lo:
-                incoming = self._sample(draft, m.members[j][k])
-                outgoing = [i for i in chosen if all(jj != j for jj, _ in m.contrib[i])]
+                incoming = m.members[j][k]
+                outgoing = [i for i in chosen if i not in m.counted[j]]
             elif kind == "constraint":
-                incoming = self._sample(draft, m.sections[k])
-                outgoing = [i for i in chosen if any(jj == j for jj, _ in m.contrib[i])]
+                incoming = m.sections[k]
+                outgoing = [i for i in chosen if i in m.counted[j]]
             elif kind == "difficulty":
                 moves += self.difficulty_moves(draft, chosen)
                 continue
             else:
-                incoming = self._sample(draft, m.sections[k])
+                incoming = m.sections[k]
                 outgoing = list(chosen)
+            draws = self._draws(2 * _SAMPLE if incoming else 0)
             if len(outgoing) > _SAMPLE:
                 outgoing = rng.sample(outgoing, _SAMPLE)
-            moves += [(o, i) for o in outgoing for i in incoming]
-            if spec.count_min != spec.count_max:
-                if len(chosen) < spec.count_max:
-                    moves += [(None, i) for i in incoming]
-                if len(chosen) > spec.count_min:
-                    moves += [(o, None) for o in outgoing]
+            varies = spec.count_min != spec.count_max
+            adds = varies and len(chosen) < spec.count_max
+            drops = varies and len(chosen) > spec.count_min
+            moves.append((outgoing, incoming, draws, 0, _SAMPLE, adds, drops, None))
         return moves
 
-    def difficulty_moves(
-        self, draft: _Draft, chosen: list[int]
-    ) -> list[tuple[int | None, int | None]]:
+    def difficulty_moves(self, draft: _Draft, chosen: list[int]) -> list[_Moves]:
         """Swaps for an item of the same points, harder or easier as the mean needs."""
         m = self.m
         need = m.target * draft.sw - draft.swd  # difficulty × points still missing (or extra)
         step = 1 if need > 0 else -1
         outgoing = chosen if len(chosen) <= _SAMPLE else self.rng.sample(chosen, _SAMPLE)
-        moves: list[tuple[int | None, int | None]] = []
+        swaps: list[tuple[int, list[int], int]] = []
         for o in outgoing:
-            exact = m.d[o] + round(need / m.w[o]) if m.w[o] else m.d[o]
-            for level in {min(5, max(1, exact)), m.d[o] + step}:
-                bucket = m.buckets.get((m.sec[o], m.w[o], level))
+            d, w, levels = m.d[o], m.w[o], m.levels[o]
+            exact = d + round(need / w) if w else d
+            for level in {1 if exact < 1 else 5 if exact > 5 else exact, d + step}:
+                bucket = levels.get(level)
                 if bucket:
-                    moves += [(o, i) for i in self._sample(draft, bucket, 2)]
-        return moves
+                    swaps.append((o, bucket, w * (level - d)))
+        # the numbers for every swap in one go, as drawing them swap by swap would
+        draws = self._draws(4 * len(swaps))
+        return [
+            ((o,), bucket, draws, 4 * n, 2, False, False, shift)
+            for n, (o, bucket, shift) in enumerate(swaps)
+        ]
 
     def commit(self, draft: _Draft) -> None:
         m = self.m
         self.made += 1
+        usage, kind_usage, spent = self.usage, self.kind_usage, self.spent
         for chosen in draft.chosen:
             for i in chosen:
-                self.usage[i] += 1
-                kind = (m.w[i], m.d[i])
-                self.kind_usage[kind] = self.kind_usage.get(kind, 0) + 1
+                usage[i] += 1
+                if usage[i] >= m.cap:
+                    spent[i] = 1
+                if m.compositions:  # the only reader of kind_usage
+                    kind = m.kinds[i]
+                    kind_usage[kind] = kind_usage.get(kind, 0) + 1
 
     def paper_part(self, draft: _Draft) -> PaperPart:
         m = self.m
+        rand = self.rng.random
+        paper_items, option_orders = m.paper_items, m.orders
         items: list[PaperItem] = []
         for chosen in draft.chosen:
             order = sorted(chosen)
             if m.part.shuffle_items:
                 self.rng.shuffle(order)
             for i in order:
-                c = m.cands[i]
-                options = ""
-                if c.type in SHUFFLED_TYPES and c.options:
-                    options = "".join(c.options)
-                    if m.part.shuffle_options:
-                        orders = _orders(options)
-                        options = orders[int(self.rng.random() * len(orders))]
-                items.append(
-                    PaperItem(c.item, c.version, c.type, _points(m.w[i]), c.difficulty, options)
-                )
+                item, orders = paper_items[i], option_orders[i]
+                if orders is not None:
+                    item = _new_item(PaperItem, (*item[:-1], orders[int(rand() * len(orders))]))
+                items.append(item)
         return PaperPart(m.part.kind, m.part.name, tuple(items))
 
 
@@ -664,7 +815,7 @@ def _next_paper(plan: _Plan, number: int) -> Paper:
     for attempt in range(_REDRAWS):
         drafts = [b.build() for b in plan.builders]
         key = tuple(
-            tuple(sorted(b.m.cands[i].item for c in d.chosen for i in c))
+            tuple(sorted([b.m.names[i] for c in d.chosen for i in c]))
             for b, d in zip(plan.builders, drafts, strict=True)
         )
         if key not in plan.seen or attempt == _REDRAWS - 1:

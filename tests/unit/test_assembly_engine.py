@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 from decimal import Decimal
 
@@ -11,7 +13,7 @@ from hypothesis import strategies as st
 
 from bench.synthetic import synthetic_blueprint, synthetic_pool
 from examsvc.assembly.blueprint import Blueprint, Coverage, Difficulty, PartBlueprint, SectionSpec
-from examsvc.assembly.engine import AssemblyError, assemble, exposure_cap
+from examsvc.assembly.engine import ENGINE_VERSION, AssemblyError, assemble, exposure_cap
 from examsvc.assembly.pool import Candidate
 from examsvc.assembly.verify import plan_violations
 
@@ -84,6 +86,33 @@ def test_same_inputs_and_seed_give_the_same_papers(
     except AssemblyError:
         return
     assert assemble(blueprint, list(pool), count, seed).papers == first.papers
+
+
+# Digests of papers the version 1 engine made. The audit of a stored paper set regenerates it
+# with the engine of today and compares item by item, so any change to the papers an engine
+# makes must come with a new ENGINE_VERSION (and new digests here), never silently.
+PAPERS_OF_VERSION = {
+    "1": {
+        (800, "0.3", 60): "05f34acab7568c35879c5e8632973e6e1751dfcbecfd9e68d94d1b1619ad064d",
+        (300, "0.5", 40): "c826cd77bec90bde6b46073062764b3e24e7491ce7eec809570f69316c44fe19",
+    }
+}
+
+
+@pytest.mark.parametrize(("size", "exposure", "count"), list(PAPERS_OF_VERSION["1"]))
+def test_the_papers_of_an_engine_version_do_not_change(
+    size: int, exposure: str, count: int
+) -> None:
+    result = assemble(synthetic_blueprint(exposure), synthetic_pool(size, 3), count, "audit")
+    rows: list[object] = [
+        [[(i.item, i.version, str(i.points), i.options) for i in part.items] for part in p.parts]
+        for p in result.papers
+    ]
+    rows.append(
+        [[s.difficulty_min, s.difficulty_max, s.max_exposure, s.items_used] for s in result.parts]
+    )
+    digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+    assert digest == PAPERS_OF_VERSION[ENGINE_VERSION][(size, exposure, count)]
 
 
 def test_a_different_seed_gives_different_papers() -> None:
