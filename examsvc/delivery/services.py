@@ -87,6 +87,19 @@ def sign_in(ticket_number: str, id_number: str, ip: str, user_agent: str) -> Can
     return login
 
 
+def login_state(login_id: int | None) -> str | None:
+    """The state of a sign-in (live, pending, replaced, refused), or None if there is none."""
+    if login_id is None:
+        return None
+    login = db.session.get(CandidateLogin, login_id)
+    return None if login is None else login.state
+
+
+def sign_in_ip(login_id: int) -> str:
+    login = db.session.get(CandidateLogin, login_id)
+    return "" if login is None else login.ip
+
+
 def live_registration(login_id: int | None) -> Registration | None:
     """The registration behind a live sign-in, or None (signed out, pending or replaced)."""
     if login_id is None:
@@ -206,6 +219,9 @@ def start(sitting: Sitting, now: datetime) -> None:
 
 def submit(sitting: Sitting, now: datetime, actor_kind: str = "candidate") -> None:
     event = {"candidate": "submit", "invigilator": "force_submit", "system": "auto_submit"}
+    # Lock the row and read its state afresh: a candidate's submit and the scheduler's
+    # auto-submit at the deadline may race, and the second must see the first.
+    db.session.refresh(sitting, with_for_update=True)
     _step(sitting, event[actor_kind], actor_kind)
     sitting.ended_at = now
     db.session.flush()
@@ -214,9 +230,20 @@ def submit(sitting: Sitting, now: datetime, actor_kind: str = "candidate") -> No
 def submit_overdue(now: datetime) -> list[int]:
     """Auto-submit every running sitting whose deadline and grace have passed (the scheduler)."""
     done = []
-    for sitting in db.session.scalars(select(Sitting).where(Sitting.state == "in_progress")):
-        if clock_of(sitting).is_over(now):
-            submit(sitting, now, "system")
+    running = db.session.scalars(select(Sitting).where(Sitting.state == "in_progress")).all()
+    for sitting in running:
+        if not clock_of(sitting).is_over(now):
+            continue
+        # Lock only the overdue row; one a candidate's transaction holds (an answer, a submit)
+        # is skipped and picked up on the next round, its state re-read then.
+        locked = db.session.scalar(
+            select(Sitting)
+            .where(Sitting.id == sitting.id, Sitting.state == "in_progress")
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        if locked is not None and clock_of(locked).is_over(now):
+            submit(locked, now, "system")
             done.append(sitting.id)
     return done
 
@@ -309,32 +336,125 @@ def _write(sitting: Sitting, stored: Answer | None, change: AnswerChange, now: d
 
 def snapshot(reg: Registration, now: datetime) -> dict[str, Any]:
     """What a (re)connecting browser needs: every part's state and clock, saved answers."""
-    views = {i.view.position: i.view for i in paper_items(reg)} if reg.paper_id else {}
-    parts = []
-    for sitting in sittings_of(reg):
-        clock = clock_of(sitting)
-        deadline = clock.deadline(now)
-        parts.append(
-            {
-                "part": sitting.part_kind,
-                "state": sitting.state,
-                "deadline": _ms(deadline) if deadline else None,
-                "remaining_ms": int(clock.remaining(now).total_seconds() * 1000),
-                "paused": clock.paused_at(now),
-                "last_seq": sitting.last_seq,
-                "answers": [
-                    {
-                        "position": a.position,
-                        "value": display_value(views[a.position], a.value),
-                        "flagged": a.flagged,
-                        "seq": a.seq,
-                    }
-                    for a in sitting.answers
-                    if a.position in views
-                ],
-            }
-        )
+    views = _views(reg)
+    parts = [_part(sitting, views, now) for sitting in sittings_of(reg)]
     return {"server_time": _ms(now), "parts": parts}
+
+
+def part_state(sitting: Sitting, now: datetime) -> dict[str, Any]:
+    """One ``Part`` of the protocol, as pushed in a ``state`` event."""
+    return _part(sitting, _views(sitting.registration), now)
+
+
+def _views(reg: Registration) -> dict[int, ItemView]:
+    return {i.view.position: i.view for i in paper_items(reg)} if reg.paper_id else {}
+
+
+def _part(sitting: Sitting, views: dict[int, ItemView], now: datetime) -> dict[str, Any]:
+    clock = clock_of(sitting)
+    deadline = clock.deadline(now)
+    return {
+        "part": sitting.part_kind,
+        "state": sitting.state,
+        "deadline": _ms(deadline) if deadline else None,
+        "remaining_ms": int(clock.remaining(now).total_seconds() * 1000),
+        "paused": clock.paused_at(now),
+        "last_seq": sitting.last_seq,
+        "answers": [
+            {
+                "position": a.position,
+                "value": display_value(views[a.position], a.value),
+                "flagged": a.flagged,
+                "seq": a.seq,
+            }
+            for a in sitting.answers
+            if a.position in views
+        ],
+    }
+
+
+# ---- anomalies -------------------------------------------------------------------------------
+
+# What the browser observes and reports; the server itself records the last two.
+CLIENT_ANOMALIES = ("focus_lost", "focus_back", "fullscreen_exit", "copy", "paste")
+SERVER_ANOMALIES = ("second_sign_in", "ip_change")
+ANOMALY_KINDS = CLIENT_ANOMALIES + SERVER_ANOMALIES
+ANOMALY_NAMES = {
+    "focus_lost": "离开考试页面",
+    "focus_back": "回到考试页面",
+    "fullscreen_exit": "退出全屏",
+    "copy": "尝试复制",
+    "paste": "尝试粘贴",
+    "second_sign_in": "在另一台电脑登录",
+    "ip_change": "IP 地址变化",
+}
+MAX_DETAIL_CHARS = 500
+
+
+def parse_anomaly(payload: object) -> tuple[str, int | None, str]:
+    """Validate a browser's ``{kind, at?, detail?}``: (kind, at in ms or None, detail)."""
+    if not isinstance(payload, dict):
+        raise DeliveryError("malformed", '异常事件应为 JSON 对象，如 {"kind": "focus_lost"}')
+    unknown = sorted(str(k) for k in payload if k not in ("kind", "at", "detail"))
+    if unknown:
+        raise DeliveryError("malformed", f"异常事件含未知字段 {'、'.join(unknown)}")
+    kind, at, detail = payload.get("kind"), payload.get("at"), payload.get("detail", "")
+    if kind not in CLIENT_ANOMALIES:
+        raise DeliveryError(
+            "malformed", f"未知的异常事件类型：应为 {'、'.join(CLIENT_ANOMALIES)} 之一"
+        )
+    if at is not None and not is_ms(at):
+        raise DeliveryError("malformed", "at 应为浏览器时间（自 1970 年起的毫秒数）")
+    if detail is None:
+        detail = ""
+    if not isinstance(detail, str) or len(detail) > MAX_DETAIL_CHARS:
+        raise DeliveryError("malformed", f"detail 应为不超过 {MAX_DETAIL_CHARS} 个字符的文本")
+    return kind, None if at is None else int(at), detail
+
+
+def is_ms(value: object) -> bool:
+    """A time in ms since 1970 as JSON gives it: a number, not a boolean, not NaN or ±inf."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return number and 0 <= value < 10**14  # type: ignore[operator]
+
+
+def record_anomaly(
+    reg: Registration,
+    kind: str,
+    at: int | None,
+    detail: str,
+    now: datetime,
+    actor_kind: str = "candidate",
+) -> dict[str, Any]:
+    """Store an anomaly on the part in progress (else the first part); what to push to the
+    invigilators. ``at`` is the browser's time in ms (kept as reported), ``now`` the server's."""
+    if kind not in ANOMALY_KINDS:
+        raise DeliveryError(
+            "malformed", f"未知的异常事件类型：应为 {'、'.join(ANOMALY_KINDS)} 之一"
+        )
+    sittings = sittings_of(reg)
+    if not sittings:
+        raise DeliveryError("unknown_part", "本场考试没有可记录的部分", 404)
+    sitting = next((s for s in sittings if s.state in ("in_progress", "paused")), sittings[0])
+    data: dict[str, Any] = {"detail": detail[:MAX_DETAIL_CHARS]}
+    if at is not None:
+        data["client_at"] = at
+    _record(sitting, kind, actor_kind, data=data)
+    sitting.events[-1].at = now
+    db.session.flush()
+    return {
+        "registration_id": reg.id,
+        "ticket_number": reg.ticket_number,
+        "name": reg.candidate.name,
+        "room_id": reg.room_id,
+        "seat": reg.seat,
+        "part": sitting.part_kind,
+        "kind": kind,
+        "text": ANOMALY_NAMES[kind],
+        "at": _ms(now),
+        "client_at": at,
+        "detail": data["detail"],
+    }
 
 
 def _ms(moment: datetime) -> int:
