@@ -43,8 +43,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         "eventlet" if "eventlet" in sys.modules else "threading"
     )
     socketio.init_app(
-        app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"], async_mode=async_mode
+        app,
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        async_mode=async_mode,
+        max_http_buffer_size=app.config["SOCKETIO_MAX_MESSAGE_BYTES"],
     )
+    from .delivery import scheduler, sockets
+
+    sockets.init_app(socketio)
+    if app.config["DELIVERY_SCHEDULER"]:
+        scheduler.start(app)
 
     from .api.pages import bp as tokens_bp
     from .api.routes import bp as api_bp

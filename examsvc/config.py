@@ -33,6 +33,14 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "SQLITE_SYNCHRONOUS": env("SQLITE_SYNCHRONOUS", "NORMAL"),
         "SQLITE_BUSY_TIMEOUT_MS": int(env("SQLITE_BUSY_TIMEOUT_MS", "5000")),
         "SOCKETIO_MESSAGE_QUEUE": env("SOCKETIO_MESSAGE_QUEUE") or None,
+        # A bigger Socket.IO message closes the connection. Above any answer the protocol allows
+        # (200,000 characters: ≤ 0.8 MB from a browser, 1.2 MB even \u-escaped), so those get
+        # a too_large acknowledgement instead.
+        "SOCKETIO_MAX_MESSAGE_BYTES": int(env("SOCKETIO_MAX_MESSAGE_BYTES", str(2_000_000))),
+        # The deadline scheduler (delivery/scheduler.py): on by default only under the server
+        # entry (wsgi.py); one leader however many processes serve. Interval in seconds.
+        "DELIVERY_SCHEDULER": env("DELIVERY_SCHEDULER", "0") == "1",
+        "DELIVERY_SCHEDULER_INTERVAL": float(env("DELIVERY_SCHEDULER_INTERVAL", "1")),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Explicit: Flask-Limiter otherwise inherits the previous app's setting in one process.

@@ -165,3 +165,23 @@ def submit(part: str) -> ResponseReturnValue:
         return {"ok": True, "state": "submitted"}
 
     return _answer(act)
+
+
+@bp.route("/api/anomaly", methods=["POST"])
+@public
+@candidate_required
+def anomaly() -> ResponseReturnValue:
+    """A browser-observed anomaly ``{kind, at, detail}``: stored, then pushed to invigilators."""
+    from .sockets import push_anomaly
+
+    found: list[dict[str, Any]] = []
+
+    def act() -> dict[str, Any]:
+        kind, at, detail = services.parse_anomaly(request.get_json(silent=True))
+        found.append(services.record_anomaly(g.registration, kind, at, detail, _now()))
+        return {"ok": True}
+
+    response = _answer(act)
+    for pushed in found:
+        push_anomaly(pushed)
+    return response

@@ -76,6 +76,7 @@ EXPECTED: dict[str, set[Role] | None] = {
     "exam.start": CANDIDATE,
     "exam.save": CANDIDATE,
     "exam.submit": CANDIDATE,
+    "exam.anomaly": CANDIDATE,
     "plan_docs.seating": {ADMIN, SITE},
     "plan_docs.auto_seat": {ADMIN, SITE},
     "plan_docs.move_seat": {ADMIN, SITE},

@@ -1,0 +1,246 @@
+"""The exam protocol over Socket.IO, namespace ``/exam`` (docs/protocol.md).
+
+Thin handlers: parse the event, call the service, commit, return the acknowledgement. An
+acknowledgement therefore leaves only after the change is durable; it goes straight back over
+the client's own connection, never through the message queue. Pushes (``state``, ``time_up``,
+anomalies for the invigilators) are emits, which do go through the queue when several processes
+serve, so a client on one process hears what another process did.
+
+Every event runs with a fresh database session that is removed afterwards, so a long-lived
+connection never carries a session (or a failed transaction) from one event to the next. A
+refusal is an acknowledgement ``{"ok": false, "error": CODE, "message": TEXT}``; the connection
+stays open and healthy whatever the client sends.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+from flask import request, session
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room
+
+from ..extensions import db, socketio
+from ..registration.models import Registration
+from . import services
+from .answers import PART_KINDS
+from .routes import SESSION_KEY
+from .services import DeliveryError
+
+NAMESPACE = "/exam"
+INVIGILATION = "/invigilation"  # the invigilators' namespace (issue 6); emitting to it is harmless
+log = logging.getLogger(__name__)
+
+Ack = dict[str, Any]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def reg_room(registration_id: int) -> str:
+    return f"reg-{registration_id}"
+
+
+def exam_room(room_id: int) -> str:
+    return f"room-{room_id}"
+
+
+# ---- pushes (usable from HTTP views and the scheduler too) ------------------------------------
+
+
+def push_state(registration_id: int, part: dict[str, Any]) -> None:
+    """Every connection of the candidate learns the part's new state (all processes)."""
+    socketio.emit("state", part, to=reg_room(registration_id), namespace=NAMESPACE)
+
+
+def push_time_up(registration_id: int, part_kind: str) -> None:
+    socketio.emit("time_up", {"part": part_kind}, to=reg_room(registration_id), namespace=NAMESPACE)
+
+
+def push_anomaly(anomaly: dict[str, Any]) -> None:
+    """Tell the invigilators of the candidate's room (namespace ``/invigilation``)."""
+    if anomaly.get("room_id") is not None:
+        socketio.emit("anomaly", anomaly, to=exam_room(anomaly["room_id"]), namespace=INVIGILATION)
+
+
+# ---- connection ---------------------------------------------------------------------------------
+
+
+def connect(auth: object = None) -> None:
+    """Accept only a live candidate sign-in; join the candidate's and the exam room's rooms."""
+    try:
+        login_id = session.get(SESSION_KEY)
+        reg = services.live_registration(login_id)
+        if reg is None:
+            if services.login_state(login_id) == "pending":
+                _refuse("pending", "您已在另一台电脑登录：请等待监考员确认换机")
+            _refuse("unauthenticated", "请先用准考证号和身份证号登录")
+        assert reg is not None
+        join_room(reg_room(reg.id))
+        if reg.room_id is not None:
+            join_room(exam_room(reg.room_id))
+        _check_ip(reg, login_id)
+    except ConnectionRefusedError:
+        services.rollback()
+        raise
+    except Exception:
+        services.rollback()
+        log.exception("exam connect failed")
+        _refuse("server_error", "服务器出错，请稍后重试或联系监考员")
+    finally:
+        db.session.remove()
+
+
+def _refuse(code: str, message: str) -> None:
+    """Refuse the connection: the client's connect error has ``message`` = the code and
+    ``data`` = ``{"error": code, "message": text}`` (socket.io-client: ``err.message``,
+    ``err.data``)."""
+    raise ConnectionRefusedError(code, {"error": code, "message": message})
+
+
+def _check_ip(reg: Registration, login_id: int) -> None:
+    """An IP other than the sign-in's is an anomaly for the invigilators (stored and pushed)."""
+    signed_in_from, here = services.sign_in_ip(login_id), request.remote_addr or ""
+    if not signed_in_from or not here or signed_in_from == here:
+        return
+    detail = f"登录 IP {signed_in_from}，连接 IP {here}"
+    anomaly = services.record_anomaly(reg, "ip_change", None, detail, _now(), "system")
+    services.commit()
+    push_anomaly(anomaly)
+
+
+# ---- requests ---------------------------------------------------------------------------------
+
+
+Action = Callable[[Registration, dict[str, Any], datetime, list[Callable[[], None]]], Ack]
+EVENTS: dict[str, Callable[..., Ack]] = {}
+
+
+def _event(name: str) -> Callable[[Action], Action]:
+    """Make ``action(reg, payload, now, pushes)`` the handler of ``name``: sign-in check, commit
+    before the acknowledgement, refusals as acknowledgements; ``pushes`` run after the commit."""
+
+    def register(action: Action) -> Action:
+        @wraps(action)
+        def handle(payload: object = None, *extra: object) -> Ack:
+            pushes: list[Callable[[], None]] = []
+            try:
+                if extra or not isinstance(payload, dict):
+                    raise DeliveryError("malformed", "消息应为一个 JSON 对象：请刷新页面")
+                reg = services.live_registration(session.get(SESSION_KEY))
+                if reg is None:
+                    raise DeliveryError("unauthenticated", "登录已失效：请重新登录", 401)
+                ack = action(reg, payload, _now(), pushes)
+                services.commit()
+            except DeliveryError as exc:
+                services.rollback()
+                return {"ok": False, "error": exc.code, "message": exc.message}
+            except Exception:
+                services.rollback()
+                log.exception("exam event %s failed", name)
+                return {
+                    "ok": False,
+                    "error": "server_error",
+                    "message": "服务器出错，未保存：请稍后重试，如仍失败请联系监考员",
+                }
+            finally:
+                db.session.remove()
+            _push(pushes)
+            return ack
+
+        EVENTS[name] = handle
+        return action
+
+    return register
+
+
+def _push(pushes: list[Callable[[], None]]) -> None:
+    """Pushes are best effort and follow the commit: the change is stored, the ack still goes."""
+    for push in pushes:
+        try:
+            push()
+        except Exception:
+            log.exception("push failed")
+
+
+def _part_of(payload: dict[str, Any]) -> str:
+    part = payload.get("part")
+    if not isinstance(part, str) or not part:
+        raise DeliveryError("malformed", '消息缺少考试部分 part，如 "theory"')
+    if part not in PART_KINDS:
+        raise DeliveryError(
+            "unknown_part", f"没有考试部分「{part[:20]}」：应为 theory 或 practical"
+        )
+    return part
+
+
+def _only(payload: dict[str, Any], *fields: str) -> None:
+    unknown = sorted(str(k) for k in payload if k not in fields)
+    if unknown:
+        raise DeliveryError("malformed", f"消息含未知字段 {'、'.join(unknown)}")
+
+
+@_event("hello")
+def hello(reg: Registration, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
+    """The whole state, on every (re)connect."""
+    return {"ok": True} | services.snapshot(reg, now)
+
+
+def ping(payload: object = None, *extra: object) -> Ack:
+    """The server's time for the browser's clock offset; no database."""
+    client_sent = payload.get("client_sent") if isinstance(payload, dict) else None
+    if extra or not services.is_ms(client_sent):
+        message = 'ping 应为 {"client_sent": 浏览器时间毫秒数}'
+        return {"ok": False, "error": "malformed", "message": message}
+    return {"ok": True, "client_sent": client_sent, "server_time": int(_now().timestamp() * 1000)}
+
+
+@_event("start")
+def start(reg: Registration, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
+    _only(payload, "part")
+    sitting = services.sitting_of(reg, _part_of(payload))
+    services.start(sitting, now)
+    reg_id, part = reg.id, services.part_state(sitting, now)
+    pushes.append(lambda: push_state(reg_id, part))
+    return {"ok": True} | services.snapshot(reg, now)
+
+
+@_event("answer")
+def answer(reg: Registration, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
+    """One change ``{part, seq, position, value, flagged}``, acknowledged once committed."""
+    change = dict(payload)
+    part = _part_of(change)
+    del change["part"]
+    return services.save_answer(reg, part, change, now)
+
+
+@_event("submit")
+def submit(reg: Registration, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
+    _only(payload, "part")
+    sitting = services.sitting_of(reg, _part_of(payload))
+    services.submit(sitting, now)
+    reg_id, part = reg.id, services.part_state(sitting, now)
+    pushes.append(lambda: push_state(reg_id, part))
+    return {"ok": True, "state": sitting.state}
+
+
+@_event("anomaly")
+def anomaly(reg: Registration, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
+    """A browser-observed anomaly ``{kind, at, detail}``: stored, then pushed to invigilators."""
+    kind, at, detail = services.parse_anomaly(payload)
+    found = services.record_anomaly(reg, kind, at, detail, now)
+    pushes.append(lambda: push_anomaly(found))
+    return {"ok": True}
+
+
+def init_app(sio: SocketIO) -> None:
+    """Register the handlers on the server ``sio.init_app`` has just made (each create_app makes
+    a new one, so handlers are registered here rather than by decorators at import)."""
+    sio.on_event("connect", connect, namespace=NAMESPACE)
+    sio.on_event("ping", ping, namespace=NAMESPACE)
+    for name, handle in EVENTS.items():
+        sio.on_event(name, handle, namespace=NAMESPACE)
