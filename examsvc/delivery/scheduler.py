@@ -119,7 +119,7 @@ def lease_of(app: Flask) -> Lease:
     lease = app.extensions.get(EXTENSION)
     if lease is None:
         lease = app.extensions[EXTENSION] = Lease(app)
-    return lease  # type: ignore[no-any-return]
+    return lease
 
 
 def release(app: Flask) -> None:

@@ -102,9 +102,10 @@ def _refuse(code: str, message: str) -> None:
     raise ConnectionRefusedError(code, {"error": code, "message": message})
 
 
-def _check_ip(reg: Registration, login_id: int) -> None:
+def _check_ip(reg: Registration, login_id: int | None) -> None:
     """An IP other than the sign-in's is an anomaly for the invigilators (stored and pushed)."""
-    signed_in_from, here = services.sign_in_ip(login_id), request.remote_addr or ""
+    signed_in_from = services.sign_in_ip(login_id) if login_id is not None else ""
+    here = request.remote_addr or ""
     if not signed_in_from or not here or signed_in_from == here:
         return
     detail = f"登录 IP {signed_in_from}，连接 IP {here}"
