@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from examsvc.catalog.services import ensure_organization
 from examsvc.config import ROOT
 from examsvc.demo import OWNERS, load_catalog
 from examsvc.extensions import db
+from examsvc.plans.models import ExamPlan
 
 POSTGRES_URL = os.environ.get(
     "EXAMSVC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -167,3 +169,24 @@ def client_as(app: Flask, make_user: Callable[..., User]) -> Callable[..., Flask
         return client
 
     return make
+
+
+def open_demo_plan() -> ExamPlan:
+    """The demo's published plan on the sample bank and blueprint, its sessions moved to
+    yesterday so every part can start at once. Needs the catalog and an org admin ``admin``."""
+    from examsvc.assembly.services import load_blueprint_file
+    from examsvc.bank.services import import_bank
+    from examsvc.bank.yaml_format import read_bank_dir
+    from examsvc.plans.demo import BATCH, load_demo_plan
+
+    banks = ROOT / "question_banks"
+    data, _ = read_bank_dir(banks / "web-frontend-junior", banks)
+    import_bank(data, None)
+    load_blueprint_file(banks / "blueprints" / "web-frontend-junior.yaml")
+    load_demo_plan("miit-eec", "college")
+    plan = db.session.scalar(sa.select(ExamPlan).where(ExamPlan.batch == BATCH))
+    assert plan is not None and plan.state == "published"
+    for session in plan.sessions:
+        session.starts_at -= timedelta(days=1)
+    db.session.commit()
+    return plan

@@ -4,26 +4,21 @@ fallback of the exam protocol (start, autosave acknowledged after commit, submit
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from examsvc.assembly.services import load_blueprint_file
 from examsvc.auth.models import User
 from examsvc.auth.roles import Role
-from examsvc.bank.services import import_bank
-from examsvc.bank.yaml_format import read_bank_dir
 from examsvc.catalog.models import Organization
 from examsvc.config import ROOT
 from examsvc.delivery.models import Answer
 from examsvc.delivery.services import paper_items
 from examsvc.extensions import db
-from examsvc.plans.demo import BATCH, load_demo_plan
-from examsvc.plans.models import ExamPlan
 from examsvc.registration.models import Registration
+from tests.conftest import open_demo_plan
 
 BANKS = ROOT / "question_banks"
 
@@ -31,15 +26,7 @@ BANKS = ROOT / "question_banks"
 @pytest.fixture
 def reg(catalog: dict[str, Organization], make_user: Callable[..., User]) -> Registration:
     make_user(Role.ORG_ADMIN, username="admin")
-    data, _ = read_bank_dir(BANKS / "web-frontend-junior", BANKS)
-    import_bank(data, None)
-    load_blueprint_file(BANKS / "blueprints" / "web-frontend-junior.yaml")
-    load_demo_plan("miit-eec", "college")
-    plan = db.session.scalar(select(ExamPlan).where(ExamPlan.batch == BATCH))
-    assert plan is not None
-    for session in plan.sessions:
-        session.starts_at -= timedelta(days=1)
-    db.session.commit()
+    plan = open_demo_plan()
     return plan.registrations[0]
 
 

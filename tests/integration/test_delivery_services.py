@@ -9,11 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from examsvc.assembly.services import load_blueprint_file
 from examsvc.auth.models import User
 from examsvc.auth.roles import Role
-from examsvc.bank.services import import_bank
-from examsvc.bank.yaml_format import read_bank_dir
 from examsvc.catalog.models import Organization
 from examsvc.config import ROOT
 from examsvc.delivery.models import Answer, CandidateLogin
@@ -31,9 +28,8 @@ from examsvc.delivery.services import (
     submit_overdue,
 )
 from examsvc.extensions import db
-from examsvc.plans.demo import BATCH, load_demo_plan
-from examsvc.plans.models import ExamPlan
 from examsvc.registration.models import Registration
+from tests.conftest import open_demo_plan
 
 BANKS = ROOT / "question_banks"
 
@@ -42,15 +38,7 @@ BANKS = ROOT / "question_banks"
 def reg(catalog: dict[str, Organization], make_user: Callable[..., User]) -> Registration:
     """A candidate of the published demo plan whose theory part began ten minutes ago."""
     make_user(Role.ORG_ADMIN, username="admin")
-    data, _ = read_bank_dir(BANKS / "web-frontend-junior", BANKS)
-    import_bank(data, None)
-    load_blueprint_file(BANKS / "blueprints" / "web-frontend-junior.yaml")
-    load_demo_plan("miit-eec", "college")
-    plan = db.session.scalar(select(ExamPlan).where(ExamPlan.batch == BATCH))
-    assert plan is not None and plan.state == "published"
-    for session in plan.sessions:
-        session.starts_at -= timedelta(days=1)
-    db.session.commit()
+    plan = open_demo_plan()
     return plan.registrations[0]
 
 

@@ -13,20 +13,16 @@ import redis
 from flask import Flask
 from sqlalchemy import select
 
-from examsvc.assembly.services import load_blueprint_file
 from examsvc.auth.models import User
 from examsvc.auth.roles import Role
-from examsvc.bank.services import import_bank
-from examsvc.bank.yaml_format import read_bank_dir
 from examsvc.catalog.models import Organization
 from examsvc.config import ROOT
 from examsvc.delivery import scheduler
 from examsvc.delivery.models import Sitting
 from examsvc.delivery.services import commit, sitting_of, start
 from examsvc.extensions import db
-from examsvc.plans.demo import BATCH, load_demo_plan
-from examsvc.plans.models import ExamPlan
 from examsvc.registration.models import Registration
+from tests.conftest import open_demo_plan
 from tests.e2e.conftest import variant
 from tests.integration.test_exam_socket import ExamClient, Server, connect, prepare_exam
 
@@ -39,15 +35,7 @@ OVER = timedelta(minutes=90, seconds=6)  # the theory part's 90 minutes and the 
 def regs(catalog: dict[str, Organization], make_user: Callable[..., User]) -> list[Registration]:
     """Candidates of the published demo plan whose sessions began yesterday."""
     make_user(Role.ORG_ADMIN, username="admin")
-    data, _ = read_bank_dir(BANKS / "web-frontend-junior", BANKS)
-    import_bank(data, None)
-    load_blueprint_file(BANKS / "blueprints" / "web-frontend-junior.yaml")
-    load_demo_plan("miit-eec", "college")
-    plan = db.session.scalar(select(ExamPlan).where(ExamPlan.batch == BATCH))
-    assert plan is not None
-    for session in plan.sessions:
-        session.starts_at -= timedelta(days=1)
-    db.session.commit()
+    plan = open_demo_plan()
     return list(plan.registrations)
 
 

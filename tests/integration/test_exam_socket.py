@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,20 +30,22 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 
 from examsvc import create_app
-from examsvc.assembly.services import load_blueprint_file
 from examsvc.auth.roles import Role
 from examsvc.auth.services import create_user
-from examsvc.bank.services import import_bank
-from examsvc.bank.yaml_format import read_bank_dir
 from examsvc.catalog.services import ensure_organization
 from examsvc.config import ROOT
 from examsvc.delivery.models import Answer, Sitting, SittingEvent
 from examsvc.delivery.services import paper_items
 from examsvc.demo import OWNERS, load_catalog
 from examsvc.extensions import db
-from examsvc.plans.demo import BATCH, load_demo_plan
-from examsvc.plans.models import ExamPlan
-from tests.conftest import PASSWORD, _empty_tables, _migrated, _reset_postgres, database_url
+from tests.conftest import (
+    PASSWORD,
+    _empty_tables,
+    _migrated,
+    _reset_postgres,
+    database_url,
+    open_demo_plan,
+)
 
 BANKS = ROOT / "question_banks"
 GUNICORN = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "gunicorn"
@@ -146,15 +147,7 @@ def prepare_exam(backend: str, sqlite_url: str) -> Exam:
         ensure_organization("college", "示范职业技术学院", "institution")
         load_catalog(BANKS, OWNERS | {"*": "miit-eec"})
         create_user("admin", PASSWORD, "管理员", {Role.ORG_ADMIN}, owner.id)
-        data, _ = read_bank_dir(BANKS / "web-frontend-junior", BANKS)
-        import_bank(data, None)
-        load_blueprint_file(BANKS / "blueprints" / "web-frontend-junior.yaml")
-        load_demo_plan("miit-eec", "college")
-        plan = db.session.scalar(select(ExamPlan).where(ExamPlan.batch == BATCH))
-        assert plan is not None and plan.state == "published"
-        for session in plan.sessions:
-            session.starts_at -= timedelta(days=1)
-        db.session.commit()
+        plan = open_demo_plan()
         candidates = []
         for reg in plan.registrations:
             positions: dict[str, list[int]] = {}
