@@ -88,8 +88,9 @@ def load_demo_plan(owner_code: str, institution_code: str) -> list[str]:
     for name in ("siteadmin", "invigilator"):
         if name in users and users[name].site_id is None:
             users[name].site_id = site.id
-    if db.session.scalar(select(ExamPlan).where(ExamPlan.batch == BATCH)) is not None:
-        return [f"考核计划 {BATCH}: 已有，未改动"]
+    existing = db.session.scalar(select(ExamPlan).where(ExamPlan.batch == BATCH))
+    if existing is not None:
+        return [f"考核计划 {BATCH}: 已有，未改动", *_candidate_line(existing)]
     admin = users["admin"]
     level = find_level("web-frontend", "junior")
     theory = _start_today()
@@ -141,10 +142,16 @@ def load_demo_plan(owner_code: str, institution_code: str) -> list[str]:
         f"考核计划 {plan.title}: 新增，30 名考生，理论 {theory:%Y-%m-%d %H:%M} 开考"
         + ("，已发布" if plan.state == "published" else "")
     ]
-    first = min(plan.registrations, key=lambda r: r.ticket_number or "")
-    if first.ticket_number:
-        lines.append(
-            f"演示考生（/exam/login）：准考证号 {first.ticket_number}，"
-            f"身份证号 {first.candidate.id_number}（{first.candidate.name}）"
-        )
-    return lines
+    return lines + _candidate_line(plan)
+
+
+def _candidate_line(plan: ExamPlan) -> list[str]:
+    """How to sign in as the first demo candidate, once the plan has ticket numbers."""
+    seated = [r for r in plan.registrations if r.ticket_number]
+    if not seated:
+        return []
+    first = min(seated, key=lambda r: r.ticket_number or "")
+    return [
+        f"演示考生（/exam/login）：准考证号 {first.ticket_number}，"
+        f"身份证号 {first.candidate.id_number}（{first.candidate.name}）"
+    ]
