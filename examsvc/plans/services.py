@@ -373,9 +373,3 @@ def advance(plan: ExamPlan, state: str) -> None:
         )
     plan.state = state
     db.session.flush()
-
-
-def session_window(plan: ExamPlan) -> tuple[datetime, datetime] | None:
-    if not plan.sessions:
-        return None
-    return min(s.starts_at for s in plan.sessions), max(s.ends_at for s in plan.sessions)

@@ -6,7 +6,8 @@ nothing is stored until all rows pass. Services flush; the caller commits once o
 
 from __future__ import annotations
 
-from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..auth.roles import Role
 from ..catalog.models import Certificate
+from ..catalog.scheme_rules import Part
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..plans.models import ExamPlan
@@ -112,7 +114,30 @@ def load_rules_file(path: Path) -> EligibilityRules:
 # ---- registering -----------------------------------------------------------------------------
 
 
-def _problems(plan: ExamPlan, site: Site, row: RosterRow, rules: RuleSet | None) -> list[str]:
+@dataclass(frozen=True)
+class _Terms:
+    """What every registration of a plan is checked and charged against, read once."""
+
+    rules: RuleSet | None
+    parts: tuple[Part, ...]
+    fees: dict[str, Decimal]
+
+
+def _terms(plan: ExamPlan) -> _Terms:
+    return _Terms(rules_for(plan.level.certificate_id), plan_scheme(plan).parts, plan_fees(plan))
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """One row after the plan's rules: its problems, the person on record, the route met."""
+
+    row: RosterRow
+    known: Candidate | None
+    route: str
+    problems: list[str]
+
+
+def _check(plan: ExamPlan, row: RosterRow, terms: _Terms) -> _Checked:
     problems = []
     if row.level and row.level != plan.level.name:
         problems.append(f"报考等级「{row.level}」与计划的等级「{plan.level.name}」不符")
@@ -125,11 +150,13 @@ def _problems(plan: ExamPlan, site: Site, row: RosterRow, rules: RuleSet | None)
         earlier = next((r for r in plan.registrations if r.candidate_id == known.id), None)
         if earlier is not None:
             problems.append(f"{row.name}（{row.id_number}）已在本计划报名，不能重复报名")
-    if rules is not None:
-        verdict = evaluate(rules, plan.level.level, row.applicant())
+    route = ""
+    if terms.rules is not None:
+        verdict = evaluate(terms.rules, plan.level.level, row.applicant())
         if not verdict.eligible:
             problems.append(f"不符合{plan.level.title}报考条件：" + "；".join(verdict.reasons))
-    return problems
+        route = verdict.route or ""
+    return _Checked(row, known, route, problems)
 
 
 def _seats_left(plan: ExamPlan, site: Site) -> int:
@@ -142,26 +169,26 @@ def _seats_left(plan: ExamPlan, site: Site) -> int:
 def register(plan: ExamPlan, site: Site, row: RosterRow, actor: User | None) -> Registration:
     """Register one candidate; any broken rule raises and nothing is stored."""
     require_state(plan, "draft")
-    problems = _problems(plan, site, row, rules_for(plan.level.certificate_id))
+    terms = _terms(plan)
+    checked = _check(plan, row, terms)
+    problems = list(checked.problems)
     if _seats_left(plan, site) <= 0:
         problems.append(f"考点「{site.name}」本计划的考场已坐满：请先为计划增加考场")
     if problems:
         raise RosterProblems(f"{row.name} 不能报名", problems)
-    return _store(plan, site, row, actor)
+    return _store(plan, site, checked, terms, actor)
 
 
-def _store(plan: ExamPlan, site: Site, row: RosterRow, actor: User | None) -> Registration:
-    candidate = db.session.scalar(select(Candidate).where(Candidate.id_number == row.id_number))
+def _store(
+    plan: ExamPlan, site: Site, checked: _Checked, terms: _Terms, actor: User | None
+) -> Registration:
+    row = checked.row
+    candidate = checked.known
     if candidate is None:
         candidate = Candidate(id_number=row.id_number, name=row.name, gender=row.gender)
         db.session.add(candidate)
     if row.phone:
         candidate.phone = row.phone
-    fee = quote(plan_scheme(plan).parts, plan_fees(plan), exempt=row.poor_family).total
-    verdict_route = ""
-    rules = rules_for(plan.level.certificate_id)
-    if rules is not None:
-        verdict_route = evaluate(rules, plan.level.level, row.applicant()).route or ""
     registration = Registration(
         candidate=candidate,
         site_id=site.id,
@@ -174,8 +201,8 @@ def _store(plan: ExamPlan, site: Site, row: RosterRow, actor: User | None) -> Re
         trained=row.trained,
         graduating=row.graduating,
         poor_family=row.poor_family,
-        eligibility_route=verdict_route,
-        fee=fee,
+        eligibility_route=checked.route,
+        fee=quote(terms.parts, terms.fees, exempt=row.poor_family).total,
         registered_by_id=actor.id if actor is not None else None,
     )
     plan.registrations.append(registration)
@@ -190,9 +217,10 @@ def import_roster(
     require_state(plan, "draft")
     parsed = parse_roster(data, filename)
     problems = [str(e) for e in parsed.errors]
-    rules = rules_for(plan.level.certificate_id)
-    for row in parsed.rows:
-        problems += [f"第 {row.row} 行：{p}" for p in _problems(plan, site, row, rules)]
+    terms = _terms(plan)
+    checked = [_check(plan, row, terms) for row in parsed.rows]
+    for c in checked:
+        problems += [f"第 {c.row.row} 行：{p}" for p in c.problems]
     free = _seats_left(plan, site)
     if len(parsed.rows) > free:
         problems.append(
@@ -203,7 +231,7 @@ def import_roster(
         problems.append(f"{filename} 中没有考生：请从第 2 行起按模板填写")
     if problems:
         raise RosterProblems(f"{filename} 有 {len(problems)} 处问题，未导入任何考生", problems)
-    return [_store(plan, site, row, actor) for row in parsed.rows]
+    return [_store(plan, site, c, terms, actor) for c in checked]
 
 
 def withdraw(plan: ExamPlan, registration_id: int, user: User) -> None:
@@ -236,7 +264,3 @@ def fee_summary(plan: ExamPlan, user: User) -> list[InstitutionFees]:
         (r.institution, quote(parts, fees, exempt=r.poor_family))
         for r in registrations_of(plan, user)
     )
-
-
-def counts_by_site(plan: ExamPlan) -> Counter[int]:
-    return Counter(r.site_id for r in plan.registrations)
