@@ -4,7 +4,8 @@ The layout is computed once, in millimetres on an A4 page, as a list of drawing 
 PNG painter (150 dpi, 1240 × 1754 px) and the PDF painter both paint that list, so the picture a
 candidate downloads and the page a site prints are the same ticket. PDF text is real text in an
 embedded subset of the font: names, ticket numbers and rooms can be searched and copied. The
-sign-in sheets of ``exports`` are laid out with the same ``Page``, ``fit`` and ``paint_pdf``.
+sign-in sheets of ``exports`` are laid out with the same ``Page`` and ``fit`` and printed by
+``pdf_document``.
 
 Fonts: one CJK font file serves both painters, and it must have TrueType outlines (WenQuanYi
 Micro Hei from Debian's fonts-wqy-microhei by default). fpdf2 embeds CFF-flavoured OpenType such
@@ -16,7 +17,7 @@ therefore refused with a message. Nothing is fetched from the network: exam LANs
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from functools import lru_cache
@@ -486,8 +487,8 @@ def _paint_png(ops: Sequence[Op], font: Path) -> Image.Image:
     return canvas
 
 
-def paint_pdf(pdf: FPDF, ops: Sequence[Op]) -> None:
-    """The operations on a new page of a document from ``new_pdf``."""
+def _paint_pdf(pdf: FPDF, ops: Sequence[Op]) -> None:
+    """The operations on a new page of ``pdf``."""
     pdf.add_page()
     for op in ops:
         if isinstance(op, Text):
@@ -522,24 +523,25 @@ def render_png(ticket: TicketData, font: Path | None = None) -> bytes:
     return out.getvalue()
 
 
-def new_pdf(font: Path) -> FPDF:
-    """An A4 document in mm with the CJK font added as "cjk" and no automatic page breaks."""
+def pdf_document(
+    title: str, font: Path | None, pages: Callable[[Measure], Iterable[Sequence[Op]]]
+) -> bytes:
+    """An A4 PDF in mm, one page per item of ``pages`` (laid out with the font's measure), text
+    embedded as text in the CJK font."""
+    path = font or find_cjk_font()
     pdf = FPDF(unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margin(0)
-    pdf.add_font("cjk", "", font)
+    pdf.add_font("cjk", "", path)
     pdf.set_creator("examsvc")
-    return pdf
+    pdf.set_title(title)
+    for ops in pages(measure_for(path)):
+        _paint_pdf(pdf, ops)
+    return bytes(pdf.output())
 
 
 def render_pdf(tickets: Sequence[TicketData], font: Path | None = None) -> bytes:
     """The tickets as one PDF, one A4 page each, text embedded as text."""
     if not tickets:
         raise ValueError("没有要打印的准考证")
-    path = font or find_cjk_font()
-    measure = measure_for(path)
-    pdf = new_pdf(path)
-    pdf.set_title("准考证")
-    for ticket in tickets:
-        paint_pdf(pdf, layout(ticket, measure))
-    return bytes(pdf.output())
+    return pdf_document("准考证", font, lambda measure: (layout(t, measure) for t in tickets))

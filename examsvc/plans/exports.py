@@ -32,11 +32,8 @@ from .admission_ticket import (
     PT,
     Measure,
     Page,
-    find_cjk_font,
     fit,
-    measure_for,
-    new_pdf,
-    paint_pdf,
+    pdf_document,
 )
 
 # A spreadsheet program that opens a CSV runs a cell starting with one of these as a formula, so
@@ -246,14 +243,11 @@ def sign_in_sheet_pdf(sheets: Sequence[RoomSheet], font: Path | None = None) -> 
     """One page set per room (pages numbered within the room), every page signed."""
     if not sheets:
         raise ValueError("没有要打印的签到表")
-    path = font or find_cjk_font()
-    measure = measure_for(path)
-    pdf = new_pdf(path)
-    pdf.set_title("考生签到表")
-    for sheet in sheets:
-        for page in _sign_in_pages(sheet, measure):
-            paint_pdf(pdf, page.ops)
-    return bytes(pdf.output())
+    return pdf_document(
+        "考生签到表",
+        font,
+        lambda measure: (page.ops for s in sheets for page in _sign_in_pages(s, measure)),
+    )
 
 
 def sign_in_sheet_xlsx(sheets: Sequence[RoomSheet]) -> bytes:
