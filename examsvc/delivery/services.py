@@ -20,6 +20,7 @@ from ..extensions import db
 from ..plans.ticket_number import TicketNumberError, parse_ticket_number
 from ..registration.models import Registration
 from .answers import (
+    MAX_SEQ,
     AnswerChange,
     AnswerError,
     ItemView,
@@ -257,16 +258,20 @@ class ShownItem:
     version: ItemVersion
 
 
-def paper_items(reg: Registration) -> list[ShownItem]:
+def paper_items(reg: Registration, position: int | None = None) -> list[ShownItem]:
+    """The items of the candidate's paper in order, or only the one at ``position``."""
     if reg.paper_id is None:
         raise DeliveryError("no_paper", "您还没有分配试卷：请联系监考员", 409)
-    rows = db.session.execute(
+    query = (
         select(PaperItem, ItemVersion, Item.type)
         .join(ItemVersion, PaperItem.item_version_id == ItemVersion.id)
         .join(Item, ItemVersion.item_id == Item.id)
         .where(PaperItem.paper_id == reg.paper_id)
         .order_by(PaperItem.position)
-    ).all()
+    )
+    if position is not None:
+        query = query.where(PaperItem.position == position)
+    rows = db.session.execute(query).all()
     return [
         ShownItem(
             ItemView(
@@ -282,8 +287,14 @@ def paper_items(reg: Registration) -> list[ShownItem]:
     ]
 
 
-def paper_view(reg: Registration) -> PaperView:
-    return PaperView(tuple(i.view for i in paper_items(reg)))
+def paper_view(reg: Registration, payload: object) -> PaperView:
+    """The part of the paper an answer change can name: only its item, since a change touches
+    one item and loading the whole paper on every change was most of an acknowledgement's cost.
+    A missing or malformed position gives an empty view; parse_change then says what is wrong."""
+    position = payload.get("position") if isinstance(payload, dict) else None
+    if type(position) is not int or not 1 <= position <= MAX_SEQ:
+        return PaperView(())
+    return PaperView(tuple(i.view for i in paper_items(reg, position)))
 
 
 # ---- autosave --------------------------------------------------------------------------------
@@ -305,7 +316,7 @@ def save_answer(reg: Registration, part: str, payload: object, now: datetime) ->
     if not clock_of(sitting).accepts_answer_at(now):
         raise DeliveryError("time_up", "考试时间已到，答案未保存：作答已锁定", 409)
     try:
-        change = parse_change(payload, paper_view(reg), part)
+        change = parse_change(payload, paper_view(reg, payload), part)
     except AnswerError as exc:
         raise DeliveryError(exc.code, exc.message) from exc
     stored = db.session.scalar(
