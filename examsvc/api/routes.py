@@ -41,10 +41,11 @@ def _plan(plan: ExamPlan) -> dict[str, Any]:
             }
             for s in plan.sessions
         ],
-        "sites": sorted(
-            ({"id": pr.room.site.id, "name": pr.room.site.name} for pr in plan.rooms),
-            key=lambda s: s["id"],
-        ),
+        # One entry per site, however many of its rooms the plan uses.
+        "sites": [
+            {"id": site.id, "name": site.name}
+            for site in sorted({pr.room.site for pr in plan.rooms}, key=lambda s: s.id)
+        ],
         "fees": plan.fees,
     }
 

@@ -31,7 +31,10 @@ from tests.conftest import sign_in
 def plan(catalog: dict[str, Organization], make_user: Callable[..., User]) -> ExamPlan:
     admin = make_user(Role.ORG_ADMIN)
     site = Site(number=3, name="甲考点", organization_id=catalog["miit-eec"].id)
-    site.rooms = [Room(number=1, name="机房 1", rows=2, columns=2)]
+    site.rooms = [
+        Room(number=1, name="机房 1", rows=2, columns=2),
+        Room(number=2, name="机房 2", rows=2, columns=2),
+    ]
     other = Site(number=4, name="乙考点", organization_id=catalog["miit-eec"].id)
     other.rooms = [Room(number=1, name="机房 9", rows=2, columns=2)]
     db.session.add_all([site, other])
@@ -44,6 +47,7 @@ def plan(catalog: dict[str, Organization], make_user: Callable[..., User]) -> Ex
                  {"theory": "100", "practical": "100"}),
     )  # fmt: skip
     add_room(row, site.rooms[0].id)
+    add_room(row, site.rooms[1].id)
     add_room(row, other.rooms[0].id)
     db.session.commit()
     return row
@@ -102,6 +106,7 @@ def test_a_site_admin_registers_and_reads_seats_of_their_site_only(
     (listed,) = client.get("/api/v1/plans", headers=headers).get_json()
     assert listed["id"] == plan.id and listed["state"] == "draft"
     assert [s["part"] for s in listed["sessions"]] == ["theory", "practical"]
+    assert [s["name"] for s in listed["sites"]] == ["甲考点", "乙考点"]  # each site once
     url = f"/api/v1/plans/{plan.id}/registrations"
     for n in (1, 2):
         answer = client.post(url, json=_candidate(n), headers=headers)
