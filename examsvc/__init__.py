@@ -49,8 +49,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         max_http_buffer_size=app.config["SOCKETIO_MAX_MESSAGE_BYTES"],
     )
     from .delivery import scheduler, sockets
+    from .proctoring import sockets as invigilation
 
     sockets.init_app(socketio)
+    invigilation.init_app(socketio)
     if app.config["DELIVERY_SCHEDULER"]:
         scheduler.start(app)
 

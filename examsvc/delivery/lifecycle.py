@@ -2,7 +2,7 @@
 
     registered ─check_in→ checked_in ─admit→ waiting ─start→ in_progress ⇄ paused
     in_progress ─submit / force_submit→ submitted, ─auto_submit→ auto_submitted
-    paused ─force_submit→ submitted;  any state not final ─void→ voided
+    paused ─force_submit→ submitted;  any state but voided ─void→ voided (取消成绩)
 
 The table says which actor may cause each step. Who may do what follows the exam room: the
 candidate signs in, starts once the room is open, and submits; the invigilator checks in at the
@@ -76,7 +76,8 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("in_progress", "force_submit"): ("submitted", _INVIGILATOR),
     ("paused", "force_submit"): ("submitted", _INVIGILATOR),
     ("in_progress", "auto_submit"): ("auto_submitted", _SYSTEM),
-    **{(s, "void"): ("voided", _INVIGILATOR) for s in STATES if s not in FINAL_STATES},
+    # Misconduct found at or after submission still cancels the result (取消成绩).
+    **{(s, "void"): ("voided", _INVIGILATOR) for s in STATES if s != "voided"},
 }
 
 

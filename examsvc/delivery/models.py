@@ -35,6 +35,8 @@ class Sitting(db.Model):  # type: ignore[name-defined,misc]
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_seq: Mapped[int] = mapped_column(default=0)  # the highest change number stored
+    # Items with an answer, kept with each write so the invigilators' board needs no count.
+    answered: Mapped[int] = mapped_column(default=0)
 
     registration: Mapped[Registration] = relationship()
     answers: Mapped[list[Answer]] = relationship(
@@ -100,3 +102,20 @@ class CandidateLogin(db.Model):  # type: ignore[name-defined,misc]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     registration: Mapped[Registration] = relationship()
+
+
+class RoomControl(db.Model):  # type: ignore[name-defined,misc]
+    """What the invigilator controls for a room in a plan: the start code and authorizations."""
+
+    __tablename__ = "room_control"
+    __table_args__ = (UniqueConstraint("plan_id", "room_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("exam_plan.id", ondelete="CASCADE"))
+    room_id: Mapped[int] = mapped_column(ForeignKey("exam_room.id"))
+    # Six digits written on the board; candidates of the room must type it to sign in.
+    start_code: Mapped[str | None] = mapped_column(String(12))
+    # Candidates wait for the invigilator's start (开考) instead of the planned time alone.
+    needs_authorization: Mapped[bool] = mapped_column(default=False)
+    # part kind → ISO time the invigilator authorized the room to start it.
+    authorized: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

@@ -7,6 +7,7 @@ row is locked for each change, so two tabs of one candidate cannot interleave th
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,7 +33,7 @@ from .answers import (
 )
 from .clock import Clock
 from .lifecycle import FINAL_STATES, TransitionError, transition
-from .models import Answer, CandidateLogin, Sitting, SittingEvent
+from .models import Answer, CandidateLogin, RoomControl, Sitting, SittingEvent
 
 LIVE_PLAN_STATES = ("published", "in_progress")
 
@@ -56,8 +57,11 @@ def aware(moment: datetime | None) -> datetime | None:
 # ---- sign-in ---------------------------------------------------------------------------------
 
 
-def sign_in(ticket_number: str, id_number: str, ip: str, user_agent: str) -> CandidateLogin:
-    """Sign a candidate in on this PC; a second PC waits for the invigilator (state pending)."""
+def sign_in(
+    ticket_number: str, id_number: str, ip: str, user_agent: str, start_code: str = ""
+) -> CandidateLogin:
+    """Sign a candidate in on this PC; a second PC waits for the invigilator (state pending).
+    When the invigilator has set a start code for the room, the candidate must type it."""
     ticket = ticket_number.strip().upper()
     try:
         parse_ticket_number(ticket)
@@ -70,6 +74,10 @@ def sign_in(ticket_number: str, id_number: str, ip: str, user_agent: str) -> Can
         raise DeliveryError("bad_credentials", "准考证号或身份证号不正确：请核对准考证", 401)
     if reg.plan.state not in LIVE_PLAN_STATES:
         raise DeliveryError("not_open", f"考核计划「{reg.plan.batch}」当前不在考试期间", 403)
+    code = (control := room_control(reg)) and control.start_code
+    if code and not secrets.compare_digest(start_code.strip().encode(), code.encode()):
+        message = "开考码不正确：请输入监考员在黑板上公布的 6 位开考码"
+        raise DeliveryError("bad_start_code", message, 401)
     live = db.session.scalars(
         select(CandidateLogin).where(
             CandidateLogin.registration_id == reg.id, CandidateLogin.state == "live"
@@ -86,6 +94,59 @@ def sign_in(ticket_number: str, id_number: str, ip: str, user_agent: str) -> Can
     for sitting in sittings_of(reg):
         _record(sitting, "second_sign_in" if live else "sign_in", "candidate", data={"ip": ip})
     return login
+
+
+def room_control(reg: Registration) -> RoomControl | None:
+    """The invigilator's control of the candidate's room (start code, authorization), if set."""
+    if reg.room_id is None:
+        return None
+    return db.session.scalar(
+        select(RoomControl).where(
+            RoomControl.plan_id == reg.plan_id, RoomControl.room_id == reg.room_id
+        )
+    )
+
+
+def decide_switch(
+    reg: Registration, approve: bool, actor_id: int, now: datetime, reason: str
+) -> int | None:
+    """The invigilator approves or refuses the newest pending sign-in of a candidate. Approving
+    makes it the live one and cuts the old PC off; returns the old sign-in's id (to push to)."""
+    logins = list(
+        db.session.scalars(
+            select(CandidateLogin)
+            .where(CandidateLogin.registration_id == reg.id)
+            .order_by(CandidateLogin.id)
+            .with_for_update()
+        )
+    )
+    pending = [x for x in logins if x.state == "pending"]
+    if not pending:
+        raise DeliveryError("no_switch", "该考生没有等待批准的换机登录")
+    newest = pending[-1]
+    for login in pending[:-1]:
+        login.state, login.decided_by_id = "refused", actor_id  # an older request is moot
+    old = None
+    if approve:
+        for login in logins:
+            if login.state == "live":
+                login.state, login.decided_by_id, old = "replaced", actor_id, login.id
+        newest.state = "live"
+    else:
+        newest.state = "refused"
+    newest.decided_by_id = actor_id
+    kind = "switch_approved" if approve else "switch_refused"
+    for sitting in sittings_of(reg):
+        _record(
+            sitting,
+            kind,
+            "invigilator",
+            actor_id=actor_id,
+            reason=reason,
+            data={"ip": newest.ip, "login_id": newest.id},
+        )
+    db.session.flush()
+    return old
 
 
 def login_state(login_id: int | None) -> str | None:
@@ -130,6 +191,7 @@ def sittings_of(reg: Registration) -> list[Sitting]:
                 duration_minutes=session.duration_minutes,
                 extensions=[],
                 pauses=[],
+                answered=0,
             )
             db.session.add(sitting)
             db.session.flush()
@@ -183,13 +245,19 @@ def _record(
     )
 
 
-def _step(sitting: Sitting, event: str, actor_kind: str, actor_id: int | None = None) -> None:
+def _step(
+    sitting: Sitting,
+    event: str,
+    actor_kind: str,
+    actor_id: int | None = None,
+    reason: str = "",
+) -> None:
     before = sitting.state
     try:
         sitting.state = transition(before, event, actor_kind)
     except TransitionError as exc:
         raise DeliveryError("bad_state", str(exc), 409) from exc
-    _record(sitting, event, actor_kind, before, actor_id)
+    _record(sitting, event, actor_kind, before, actor_id, reason)
 
 
 def enter(sitting: Sitting) -> None:
@@ -200,8 +268,15 @@ def enter(sitting: Sitting) -> None:
         _step(sitting, "admit", "system")
 
 
-def start(sitting: Sitting, now: datetime) -> None:
-    """Start the part at its planned time; the clock runs from here on the server."""
+def start(
+    sitting: Sitting,
+    now: datetime,
+    actor_kind: str = "candidate",
+    actor_id: int | None = None,
+    authorized: bool = False,
+) -> None:
+    """Start the part at its planned time; the clock runs from here on the server. A room whose
+    invigilator holds the start waits for the room's (or the candidate's) authorization."""
     session = next(
         s for s in sitting.registration.plan.sessions if s.part_kind == sitting.part_kind
     )
@@ -209,23 +284,92 @@ def start(sitting: Sitting, now: datetime) -> None:
         raise DeliveryError(
             "not_yet", f"{session.part_name}将于 {session.starts_at:%H:%M} 开始，请耐心等候", 409
         )
+    control = room_control(sitting.registration)
+    if (
+        not authorized
+        and control is not None
+        and control.needs_authorization
+        and sitting.part_kind not in (control.authorized or {})
+    ):
+        raise DeliveryError("not_authorized", "请等待监考员宣布开考", 409)
     others = [s for s in sittings_of(sitting.registration) if s.state in ("in_progress", "paused")]
     if any(s.id != sitting.id for s in others):
         raise DeliveryError("bad_state", "另一部分正在作答：请先交卷", 409)
     enter(sitting)
-    _step(sitting, "start", "candidate")
+    _step(sitting, "start", actor_kind, actor_id)
     sitting.started_at = now
     db.session.flush()
 
 
-def submit(sitting: Sitting, now: datetime, actor_kind: str = "candidate") -> None:
+def submit(
+    sitting: Sitting,
+    now: datetime,
+    actor_kind: str = "candidate",
+    actor_id: int | None = None,
+    reason: str = "",
+) -> None:
     event = {"candidate": "submit", "invigilator": "force_submit", "system": "auto_submit"}
     # Lock the row and read its state afresh: a candidate's submit and the scheduler's
     # auto-submit at the deadline may race, and the second must see the first.
     db.session.refresh(sitting, with_for_update=True)
-    _step(sitting, event[actor_kind], actor_kind)
+    if sitting.state == "paused":
+        _close_pause(sitting, now)
+    _step(sitting, event[actor_kind], actor_kind, actor_id, reason)
     sitting.ended_at = now
     db.session.flush()
+
+
+def _close_pause(sitting: Sitting, now: datetime) -> None:
+    pauses = [list(p) for p in sitting.pauses or ()]
+    if pauses and pauses[-1][1] is None:
+        pauses[-1][1] = now.isoformat()
+    sitting.pauses = pauses
+
+
+def pause(sitting: Sitting, now: datetime, actor_id: int, reason: str) -> None:
+    """Stop the candidate's clock; the paused time is credited back at resume."""
+    db.session.refresh(sitting, with_for_update=True)
+    _step(sitting, "pause", "invigilator", actor_id, reason)
+    sitting.pauses = [*(list(p) for p in sitting.pauses or ()), [now.isoformat(), None]]
+    db.session.flush()
+
+
+def resume(sitting: Sitting, now: datetime, actor_id: int, reason: str) -> None:
+    db.session.refresh(sitting, with_for_update=True)
+    _step(sitting, "resume", "invigilator", actor_id, reason)
+    _close_pause(sitting, now)
+    db.session.flush()
+
+
+def extend(
+    sitting: Sitting,
+    by: timedelta,
+    actor_kind: str,
+    actor_id: int | None,
+    reason: str,
+    kind: str = "extend",
+) -> None:
+    """Grant extra time, kept apart from the base time (one entry per grant)."""
+    db.session.refresh(sitting, with_for_update=True)
+    if sitting.state in FINAL_STATES:
+        raise DeliveryError("bad_state", "该部分已结束，不能再延长时间", 409)
+    seconds = int(by.total_seconds())
+    sitting.extensions = [*(sitting.extensions or ()), seconds]
+    _record(sitting, kind, actor_kind, actor_id=actor_id, reason=reason, data={"seconds": seconds})
+    db.session.flush()
+
+
+def void(sitting: Sitting, now: datetime, actor_id: int, reason: str) -> bool:
+    """Cancel the result of a sitting (取消成绩); False if it is already voided."""
+    db.session.refresh(sitting, with_for_update=True)
+    if sitting.state == "voided":
+        return False
+    if sitting.state == "paused":
+        _close_pause(sitting, now)
+    _step(sitting, "void", "invigilator", actor_id, reason)
+    sitting.ended_at = sitting.ended_at or now
+    db.session.flush()
+    return True
 
 
 def submit_overdue(now: datetime) -> list[int]:
@@ -330,13 +474,21 @@ def save_answer(reg: Registration, part: str, payload: object, now: datetime) ->
         raise DeliveryError(exc.code, exc.message, 409) from exc
     if result.write:
         _write(sitting, stored, change, now)
-    return {"ok": True, "seq": change.seq, "position": change.position, "outcome": result.outcome}
+    return {
+        "ok": True,
+        "seq": change.seq,
+        "position": change.position,
+        "outcome": result.outcome,
+        "answered": sitting.answered,
+    }
 
 
 def _write(sitting: Sitting, stored: Answer | None, change: AnswerChange, now: datetime) -> None:
+    was_answered = stored is not None and stored.value is not None
     if stored is None:
         stored = Answer(sitting_id=sitting.id, position=change.position)
         db.session.add(stored)
+    sitting.answered += (change.value is not None) - was_answered
     stored.value = change.value
     stored.flagged = change.flagged
     stored.seq = change.seq
@@ -455,6 +607,7 @@ def record_anomaly(
     db.session.flush()
     return {
         "registration_id": reg.id,
+        "plan_id": reg.plan_id,
         "ticket_number": reg.ticket_number,
         "name": reg.candidate.name,
         "room_id": reg.room_id,

@@ -24,6 +24,8 @@ from flask import request, session
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from ..extensions import db, socketio
+from ..proctoring import pushes as board
+from ..proctoring import services as presence
 from ..registration.models import Registration
 from . import services
 from .answers import PART_KINDS
@@ -31,7 +33,6 @@ from .routes import SESSION_KEY
 from .services import DeliveryError
 
 NAMESPACE = "/exam"
-INVIGILATION = "/invigilation"  # the invigilators' namespace (issue 6); emitting to it is harmless
 log = logging.getLogger(__name__)
 
 Ack = dict[str, Any]
@@ -49,6 +50,11 @@ def exam_room(room_id: int) -> str:
     return f"room-{room_id}"
 
 
+def login_room(login_id: int) -> str:
+    """The sockets of one sign-in (one PC): cut off when the invigilator approves a switch."""
+    return f"login-{login_id}"
+
+
 # ---- pushes (usable from HTTP views and the scheduler too) ------------------------------------
 
 
@@ -63,8 +69,23 @@ def push_time_up(registration_id: int, part_kind: str) -> None:
 
 def push_anomaly(anomaly: dict[str, Any]) -> None:
     """Tell the invigilators of the candidate's room (namespace ``/invigilation``)."""
-    if anomaly.get("room_id") is not None:
-        socketio.emit("anomaly", anomaly, to=exam_room(anomaly["room_id"]), namespace=INVIGILATION)
+    board.emit("anomaly", anomaly, anomaly["plan_id"], anomaly.get("room_id"))
+
+
+def push_notice(room_id: int | None, registration_id: int | None, text: str) -> None:
+    """An invigilator's message to the whole room or to one candidate."""
+    to = exam_room(room_id) if room_id is not None else reg_room(registration_id or 0)
+    socketio.emit("notice", {"text": text}, to=to, namespace=NAMESPACE)
+
+
+def push_signed_out(login_id: int, reason: str) -> None:
+    """The PC of an old sign-in is cut off (its next event would be refused anyway)."""
+    socketio.emit("signed_out", {"reason": reason}, to=login_room(login_id), namespace=NAMESPACE)
+
+
+def push_voided(registration_id: int) -> None:
+    payload = {"reason": "voided"}
+    socketio.emit("signed_out", payload, to=reg_room(registration_id), namespace=NAMESPACE)
 
 
 # ---- connection ---------------------------------------------------------------------------------
@@ -79,10 +100,17 @@ def connect(auth: object = None) -> None:
             if services.login_state(login_id) == "pending":
                 _refuse("pending", "您已在另一台电脑登录：请等待监考员确认换机")
             _refuse("unauthenticated", "请先用准考证号和身份证号登录")
-        assert reg is not None
+        assert reg is not None and login_id is not None
         join_room(reg_room(reg.id))
+        join_room(login_room(login_id))
         if reg.room_id is not None:
             join_room(exam_room(reg.room_id))
+        now = _now()
+        presence.opened(reg, request.sid, request.remote_addr or "", now)  # type: ignore[attr-defined]
+        pushes = [push_state_later(reg, s, now) for s in presence.credit_outages(reg, now)]
+        pushes.append(board.seat_push(reg, now))
+        services.commit()
+        _push(pushes)
         _check_ip(reg, login_id)
     except ConnectionRefusedError:
         services.rollback()
@@ -93,6 +121,42 @@ def connect(auth: object = None) -> None:
         _refuse("server_error", "服务器出错，请稍后重试或联系监考员")
     finally:
         db.session.remove()
+
+
+def push_state_later(reg: Registration, sitting: Any, now: datetime) -> Callable[[], None]:
+    reg_id, part = reg.id, services.part_state(sitting, now)
+    return lambda: push_state(reg_id, part)
+
+
+def disconnect(reason: object = None) -> None:
+    """The socket is gone: close its presence record and tell the board at once."""
+    try:
+        now = _now()
+        reg_id = presence.closed(request.sid, now)  # type: ignore[attr-defined]
+        reg = db.session.get(Registration, reg_id) if reg_id is not None else None
+        push = board.seat_push(reg, now) if reg is not None else None
+        services.commit()
+        if push is not None:
+            _push([push])
+    except Exception:
+        services.rollback()
+        log.exception("exam disconnect failed")
+    finally:
+        db.session.remove()
+
+
+def beat(payload: object = None, *extra: object) -> Ack:
+    """The browser's heartbeat (every 15 s): presence on the board comes from these."""
+    try:
+        presence.beat(request.sid, _now())  # type: ignore[attr-defined]
+        services.commit()
+    except Exception:
+        services.rollback()
+        log.exception("exam beat failed")
+        return {"ok": False, "error": "server_error", "message": "服务器出错"}
+    finally:
+        db.session.remove()
+    return {"ok": True}
 
 
 def _refuse(code: str, message: str) -> None:
@@ -205,8 +269,8 @@ def start(reg: Registration, payload: dict[str, Any], now: datetime, pushes: lis
     _only(payload, "part")
     sitting = services.sitting_of(reg, _part_of(payload))
     services.start(sitting, now)
-    reg_id, part = reg.id, services.part_state(sitting, now)
-    pushes.append(lambda: push_state(reg_id, part))
+    pushes.append(push_state_later(reg, sitting, now))
+    pushes.append(board.seat_push(reg, now))
     return {"ok": True} | services.snapshot(reg, now)
 
 
@@ -216,7 +280,10 @@ def answer(reg: Registration, payload: dict[str, Any], now: datetime, pushes: li
     change = dict(payload)
     part = _part_of(change)
     del change["part"]
-    return services.save_answer(reg, part, change, now)
+    ack = services.save_answer(reg, part, change, now)
+    if ack["outcome"] == "saved":
+        pushes.append(board.progress_push(reg, part, ack["answered"]))
+    return ack
 
 
 @_event("submit")
@@ -224,8 +291,8 @@ def submit(reg: Registration, payload: dict[str, Any], now: datetime, pushes: li
     _only(payload, "part")
     sitting = services.sitting_of(reg, _part_of(payload))
     services.submit(sitting, now)
-    reg_id, part = reg.id, services.part_state(sitting, now)
-    pushes.append(lambda: push_state(reg_id, part))
+    pushes.append(push_state_later(reg, sitting, now))
+    pushes.append(board.seat_push(reg, now))
     return {"ok": True, "state": sitting.state}
 
 
@@ -242,6 +309,8 @@ def init_app(sio: SocketIO) -> None:
     """Register the handlers on the server ``sio.init_app`` has just made (each create_app makes
     a new one, so handlers are registered here rather than by decorators at import)."""
     sio.on_event("connect", connect, namespace=NAMESPACE)
+    sio.on_event("disconnect", disconnect, namespace=NAMESPACE)
     sio.on_event("ping", ping, namespace=NAMESPACE)
+    sio.on_event("beat", beat, namespace=NAMESPACE)
     for name, handle in EVENTS.items():
         sio.on_event(name, handle, namespace=NAMESPACE)

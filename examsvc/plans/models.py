@@ -37,6 +37,8 @@ class ExamPlan(db.Model):  # type: ignore[name-defined,misc]
     fees: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     blueprint_id: Mapped[int | None] = mapped_column(ForeignKey("blueprint.id"))
     paper_set_id: Mapped[int | None] = mapped_column(ForeignKey("paper_set.id"))
+    # Give back time lost in site-wide outages (a room mostly offline at once) automatically.
+    credit_outages: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -42,6 +42,8 @@ EXPECTED = {
     ("waiting", "void", INV): "voided",
     ("in_progress", "void", INV): "voided",
     ("paused", "void", INV): "voided",
+    ("submitted", "void", INV): "voided",
+    ("auto_submitted", "void", INV): "voided",
 }
 EVERY = list(itertools.product(STATES, EVENTS, ACTORS))
 

@@ -1,0 +1,44 @@
+"""What the boards hear: seats, progress, anomalies and actions, emitted to the room's board
+channel in namespace ``/invigilation`` (through the message queue when several processes serve).
+
+A seat is computed while the change's transaction is still open (it needs the database) and
+emitted after the commit, so a board never shows what was not stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ..extensions import socketio
+from ..registration.models import Registration
+
+NAMESPACE = "/invigilation"
+Push = Callable[[], None]
+
+
+def board_room(plan_id: int, room_id: int) -> str:
+    return f"board-{plan_id}-{room_id}"
+
+
+def emit(event: str, data: dict[str, Any], plan_id: int, room_id: int | None) -> None:
+    if room_id is not None:
+        socketio.emit(event, data, to=board_room(plan_id, room_id), namespace=NAMESPACE)
+
+
+def seat_push(reg: Registration, now: datetime) -> Push:
+    """The candidate's seat as it is now in this transaction, to emit once committed."""
+    from .services import seat
+
+    if reg.room_id is None:
+        return lambda: None
+    data, plan_id, room_id = seat(reg, now), reg.plan_id, reg.room_id
+    return lambda: emit("seat", data, plan_id, room_id)
+
+
+def progress_push(reg: Registration, part: str, answered: int) -> Push:
+    """An answer was stored: only the count changes, so no seat is computed (every ack)."""
+    data = {"registration_id": reg.id, "part": part, "answered": answered}
+    plan_id, room_id = reg.plan_id, reg.room_id
+    return lambda: emit("progress", data, plan_id, room_id)
