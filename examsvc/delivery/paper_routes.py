@@ -79,6 +79,7 @@ def paper(part: str) -> ResponseReturnValue:
             "state": url_for("exam.state"),
             "answers": url_for("exam.save", part=part),
             "submit": url_for("exam.submit", part=part),
+            "anomaly": url_for("exam.anomaly"),
             "home": url_for("exam.home"),
             "login": url_for("exam.login"),
         },

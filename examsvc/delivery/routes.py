@@ -76,15 +76,29 @@ def login() -> ResponseReturnValue:
                 request.form.get("id_number", ""),
                 request.remote_addr or "",
                 request.headers.get("User-Agent", ""),
+                request.form.get("start_code", ""),
             )
         except DeliveryError as exc:
             error, status = exc.message, exc.status
         else:
             session[SESSION_KEY] = row.id
             if row.state == "pending":
-                return render_template("exam/pending.html"), 202
+                return redirect(url_for("exam.pending"))
             return redirect(url_for("exam.home"))
     return render_template("exam/login.html", error=error), status
+
+
+@bp.route("/pending")
+@public
+def pending() -> ResponseReturnValue:
+    """A sign-in on a second PC waits here until the invigilator approves or refuses it."""
+    state = services.login_state(session.get(SESSION_KEY))
+    if state == "live":
+        return redirect(url_for("exam.home"))
+    if state != "pending":
+        session.pop(SESSION_KEY, None)
+        return redirect(url_for("exam.login"))
+    return render_template("exam/pending.html"), 202
 
 
 @bp.route("/logout", methods=["POST"])

@@ -21,6 +21,7 @@
   const RETRY_MS = 3000;
   const HTTP_POLL_MS = 20000; // without a socket, learn pauses and extensions by asking
   const PAUSED_POLL_MS = 5000;
+  const BEAT_MS = 15000; // presence on the invigilators' board (docs/invigilation.md)
   const EDITOR_DEBOUNCE_MS = 1000;
   const WARNINGS = [10, 5, 1]; // minutes
   const FINAL_STATES = ["submitted", "auto_submitted", "voided"];
@@ -275,6 +276,7 @@
         return change;
       }],
       submit: ["POST", D.urls.submit, () => ({})],
+      anomaly: ["POST", D.urls.anomaly, () => payload],
     };
     const route = routes[event];
     if (!route) throw new TransportError(`no HTTP route for ${event}`);
@@ -357,6 +359,7 @@
     return answer;
   }
 
+  let beatTimer = null;
   function connectSocket() {
     if (typeof window.io !== "function") return;
     socket = window.io("/exam", {
@@ -369,6 +372,8 @@
     });
     socket.on("connect", async () => {
       setOnline(true);
+      clearInterval(beatTimer);
+      beatTimer = setInterval(() => socket.connected && socket.emit("beat", {}), BEAT_MS);
       await hello();
       await measureClock(4);
     });
@@ -973,9 +978,13 @@
 
   // ---- anomalies: best effort, never journalled ----------------------------------------------
 
+  let wasFullscreen = false;
   function anomaly(kind) {
+    const report = { kind, at: Math.round(serverNow()) };
     if (socket && socket.connected) {
-      socket.timeout(ACK_TIMEOUT_MS).emit("anomaly", { kind, at: Math.round(serverNow()) }, () => {});
+      socket.timeout(ACK_TIMEOUT_MS).emit("anomaly", report, () => {});
+    } else if (online) {
+      http("anomaly", report).catch(() => {}); // websockets blocked: the HTTP fallback
     }
   }
 
@@ -1039,6 +1048,13 @@
     window.addEventListener("online", () => {
       if (socket && !socket.connected) socket.connect();
       probeSoon(0);
+    });
+    // What the invigilator should know about; nothing is blocked, only reported.
+    document.addEventListener("copy", () => anomaly("copy"));
+    document.addEventListener("paste", () => anomaly("paste"));
+    document.addEventListener("fullscreenchange", () => {
+      if (!document.fullscreenElement && wasFullscreen) anomaly("fullscreen_exit");
+      wasFullscreen = Boolean(document.fullscreenElement);
     });
     document.addEventListener("visibilitychange", () => {
       if (document.hidden) {

@@ -406,7 +406,9 @@ def test_a_connection_without_a_live_sign_in_is_refused_with_the_code(server: Se
 def test_a_second_pc_waits_for_the_invigilator(server: Server, exam: Exam) -> None:
     (cand,) = exam.take()
     first = signed_in(server, cand)
-    second = signed_in(server, cand, status=202)  # pending: 请等待监考员确认
+    second = signed_in(server, cand)  # pending: 请等待监考员确认
+    waiting = second.get(server.url + "/exam/pending", allow_redirects=False, timeout=10)
+    assert waiting.status_code == 202 and "监考员" in waiting.text
     for http, outcome in ((second, "pending"), (first, None)):
         client = socketio.Client(reconnection=False, http_session=http)
         refused: list[Any] = []
