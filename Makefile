@@ -13,7 +13,8 @@ PURE := examsvc/bank/model.py examsvc/bank/yaml_format.py examsvc/bank/xlsx_form
         examsvc/registration/fees.py examsvc/registration/roster_format.py \
         examsvc/sites/seatmap.py examsvc/plans/seating.py examsvc/plans/ticket_number.py \
         examsvc/plans/admission_ticket.py examsvc/plans/exports.py \
-        examsvc/delivery/clock.py examsvc/delivery/lifecycle.py examsvc/delivery/answers.py
+        examsvc/delivery/clock.py examsvc/delivery/lifecycle.py examsvc/delivery/answers.py \
+        examsvc/proctoring/actions.py examsvc/proctoring/presence.py
 
 .PHONY: run test lint install translations messages clean
 
