@@ -81,6 +81,7 @@ def login() -> ResponseReturnValue:
         except DeliveryError as exc:
             error, status = exc.message, exc.status
         else:
+            _tell_the_board(row.registration)
             session[SESSION_KEY] = row.id
             if row.state == "pending":
                 return redirect(url_for("exam.pending"))
@@ -99,6 +100,15 @@ def pending() -> ResponseReturnValue:
         session.pop(SESSION_KEY, None)
         return redirect(url_for("exam.login"))
     return render_template("exam/pending.html"), 202
+
+
+def _tell_the_board(reg: Registration) -> None:
+    """The sign-in is stored; the room's board shows the candidate (or the pending switch)."""
+    from ..proctoring.pushes import seat_push
+
+    push = seat_push(reg, _now())
+    services.commit()
+    push()
 
 
 @bp.route("/logout", methods=["POST"])

@@ -27,6 +27,9 @@ class Link:
     last_seen: datetime
     closed_at: datetime | None = None
 
+    def is_live(self, now: datetime) -> bool:
+        return self.closed_at is None and now - self.last_seen <= STALE_AFTER
+
     def end(self, now: datetime) -> datetime:
         """When the link stopped carrying traffic (``now`` if it still does)."""
         if self.closed_at is not None:
@@ -46,7 +49,7 @@ def presence(links: Iterable[Link], now: datetime) -> Presence:
     links = list(links)
     if not links:
         return Presence("never", None)
-    live = [link for link in links if link.end(now) == now]
+    live = [link for link in links if link.is_live(now)]
     if live:
         return Presence("online", min(link.opened_at for link in live))
     return Presence("offline", max(link.end(now) for link in links))

@@ -32,6 +32,7 @@ def test_online_needs_an_open_link_that_beats() -> None:
     closed = Link(m(0), m(3), m(3))
     assert presence([closed, Link(m(4), m(10))], m(10)) == presence([Link(m(4), m(10))], m(10))
     assert presence([closed], m(10)).since == m(3)
+    assert presence([closed], m(3)).status == "offline"  # closed this very moment
 
 
 def test_gaps_count_from_the_first_connection_to_the_window_end() -> None:
