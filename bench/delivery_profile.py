@@ -1,0 +1,134 @@
+"""Where the product's time goes, per step of a candidate, in one quiet process.
+
+Run ``python -m bench.delivery_profile``. It builds the benchmark's database (``--candidates``
+registrations) and drives the product in-process — Flask's test client and Flask-SocketIO's
+test client, threading mode: no network, no eventlet, no other clients — through what each
+candidate does: sign-in page, sign-in, waiting room, start, paper page, Socket.IO connect,
+hello, and ``--answers`` answer changes. It prints the CPU milliseconds of each step per
+candidate (per change for ``answer``), and the cost of the bare server's answer (one SQLite
+upsert and commit) for comparison. ``--profile STEP`` runs that step under cProfile and prints
+its top functions (``--sort tottime`` or ``cumtime``). Being one process on one core, its
+figures hardly move with other work on the machine, unlike the benchmark's latencies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from examsvc.extensions import socketio
+
+from .delivery_bare import UPSERT, open_database
+from .delivery_setup import Seat, build, make_app
+
+STEPS = ("login_page", "sign_in", "waiting_room", "start", "paper", "connect", "hello", "answer")
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+WAITING_CSRF = re.compile(r'data-csrf="([^"]+)"')
+
+
+class Steps:
+    """CPU seconds per step; the chosen step runs under the profiler."""
+
+    def __init__(self, profiled: str | None) -> None:
+        self.cpu = dict.fromkeys(STEPS, 0.0)
+        self.profiled = profiled
+        self.profiler = cProfile.Profile()
+
+    def run(self, step: str, action: Callable[[], Any]) -> Any:
+        if step == self.profiled:
+            self.profiler.enable()
+        start = time.process_time()
+        try:
+            return action()
+        finally:
+            self.cpu[step] += time.process_time() - start
+            if step == self.profiled:
+                self.profiler.disable()
+
+
+def sit(app: Flask, seat: Seat, answers: int, steps: Steps) -> None:
+    """One candidate from the sign-in page to ``answers`` acknowledged changes."""
+    http: FlaskClient = app.test_client()
+    page = steps.run("login_page", lambda: http.get("/exam/login"))
+    form = {"ticket_number": seat.ticket, "id_number": seat.id_number}
+    form["csrf_token"] = CSRF.search(page.text)[1]  # type: ignore[index]
+    signed = steps.run("sign_in", lambda: http.post("/exam/login", data=form))
+    assert signed.status_code == 302, signed.text[:300]
+    room = steps.run("waiting_room", lambda: http.get("/exam/"))
+    headers = {"X-CSRFToken": WAITING_CSRF.search(room.text)[1]}  # type: ignore[index]
+    started = steps.run(
+        "start", lambda: http.post("/exam/api/theory/start", json={}, headers=headers)
+    )
+    assert started.status_code == 200, started.text[:300]
+    paper = steps.run("paper", lambda: http.get("/exam/paper/theory"))
+    assert paper.status_code == 200
+    client = steps.run(
+        "connect", lambda: socketio.test_client(app, "/exam", flask_test_client=http)
+    )
+    assert client.is_connected("/exam")
+    hello = steps.run("hello", lambda: client.emit("hello", {}, namespace="/exam", callback=True))
+    assert hello["ok"], hello
+    for seq in range(1, answers + 1):
+        position, labels = seat.singles[seq % len(seat.singles)]
+        change = {"part": "theory", "seq": seq, "position": position, "value": labels[seq % 4]}
+        ack = steps.run(
+            "answer", lambda c=change: client.emit("answer", c, namespace="/exam", callback=True)
+        )
+        assert ack["outcome"] == "saved", ack
+    client.disconnect("/exam")
+
+
+def bare_answer_ms(path: Path, count: int = 2000) -> float:
+    """CPU ms of the bare server's SQL per answer: one upsert and a commit."""
+    conn = open_database(str(path))
+    start = time.process_time()
+    for k in range(count):
+        conn.execute(UPSERT, (k % 300, k % 30, k, json.dumps("A"), False, "now"))
+        conn.commit()
+    conn.close()
+    return 1000 * (time.process_time() - start) / count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--candidates", type=int, default=200)
+    parser.add_argument("--answers", type=int, default=10, help="answer changes per candidate")
+    parser.add_argument("--profile", choices=STEPS, default=None, help="profile this step")
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-delivery-profile-"))
+    steps = Steps(args.profile)
+    try:
+        seats = build(work / "product.sqlite3", args.candidates)
+        app = make_app(f"sqlite:///{work / 'product.sqlite3'}")
+        for seat in seats:
+            sit(app, seat, args.answers, steps)
+        bare_ms = bare_answer_ms(work / "bare.sqlite3")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    per = {
+        step: round(1000 * cpu / len(seats) / (args.answers if step == "answer" else 1), 2)
+        for step, cpu in steps.cpu.items()
+    }
+    per["bare_answer_sql"] = round(bare_ms, 3)
+    line = {"candidates": len(seats), "cpu_ms": per}
+    print(json.dumps(line, ensure_ascii=False), flush=True)
+    if args.profile:
+        pstats.Stats(steps.profiler).sort_stats(args.sort).print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()

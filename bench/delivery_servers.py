@@ -1,0 +1,109 @@
+"""Server processes for the delivery benchmark: ``gunicorn -k eventlet -w 1`` in a process
+group of its own (so that stopping it ends master and worker), and the worker's CPU time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from examsvc.config import ROOT
+
+from .delivery_setup import SECRET
+
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def product_env(database: Path, scheduler: bool = True) -> dict[str, str]:
+    """The product's environment: the embedded SQLite default, scheduler on as deployed."""
+    return {
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SECRET_KEY": SECRET,
+        # every simulated candidate signs in from 127.0.0.1: the per-IP sign-in limit would
+        # refuse all but ten a minute
+        "RATELIMIT_ENABLED": "0",
+        "DELIVERY_SCHEDULER": "1" if scheduler else "0",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """``app`` (a gunicorn app URI) served by one eventlet worker."""
+
+    app: str
+    env: dict[str, str]
+    log: Path
+    connections: int = 10_000  # gunicorn's default of 1,000 would cap the clients
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, probe: str = "/", timeout: float = 60) -> Server:
+        command = [str(GUNICORN), "-k", "eventlet", "-w", "1", "--bind", f"127.0.0.1:{self.port}"]
+        command += ["--worker-connections", str(self.connections), "--backlog", "4096"]
+        command += ["--graceful-timeout", "2", "--no-control-socket", self.app]
+        env = os.environ | {"PYTHONUNBUFFERED": "1"} | self.env
+        env.pop("SOCKETIO_MESSAGE_QUEUE", None)
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.app} exited:\n{self.tail()}")
+            with suppress(requests.RequestException):
+                requests.get(self.url + probe, timeout=5)
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.app} did not answer within {timeout} s:\n{self.tail()}")
+
+    def worker_pid(self) -> int | None:
+        assert self.proc is not None
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        with suppress(OSError, ValueError, IndexError):
+            return int(children.read_text().split()[0])
+        return None
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the worker so far."""
+        pid = self.worker_pid()
+        if pid is None:
+            return 0.0
+        with suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / TICKS
+        return 0.0
+
+    def stop(self) -> None:
+        """SIGKILL the whole group (master and worker): every acknowledgement was committed."""
+        if self.proc is None:
+            return
+        with suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self.proc = None
+
+    def tail(self, lines: int = 30) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])

@@ -1,0 +1,220 @@
+"""The start storm: N candidates sign in and load their paper at the same moment the room
+starts, against the product (``gunicorn -k eventlet -w 1 wsgi:app``, fresh SQLite database).
+
+At the protocol level each candidate, at the same instant T0, does what the browser does:
+GET and POST ``/exam/login`` (sign-in with the page's CSRF token), GET ``/exam/`` (the waiting
+room: check-in), POST ``/exam/api/theory/start``, GET ``/exam/paper/theory`` (the page holds the
+first question: *shown*), then connects the Socket.IO client and waits for ``hello``'s
+acknowledgement (*online*: answers are saved over the socket from here). Times are from T0.
+
+With ``--browsers`` real Chromium pages do it: each page has the sign-in page open before T0,
+then fills it in, ticks the instructions, presses start and waits until the first question is
+visible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import re
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from .delivery_clients import CSRF, NS, shared_session, socket_client
+from .delivery_servers import Server, product_env
+from .delivery_setup import Seat, build
+
+WAITING_CSRF = re.compile(r'data-csrf="([^"]+)"')
+PHASES = ("signed_in", "started", "shown", "online")
+TARGET_P99_S = 10.0
+
+
+class Refused(Exception):
+    pass
+
+
+async def _candidate(
+    http: aiohttp.ClientSession, base: str, seat: Seat, t0: float, times: dict[str, float]
+) -> None:
+    cookie = ""
+
+    async def request(method: str, path: str, expect: int, **kw: Any) -> str:
+        nonlocal cookie
+        headers = kw.pop("headers", {}) | ({"Cookie": f"session={cookie}"} if cookie else {})
+        async with http.request(
+            method, base + path, headers=headers, allow_redirects=False, **kw
+        ) as response:
+            text = await response.text()
+            if "session" in response.cookies:
+                cookie = response.cookies["session"].value
+            if response.status != expect:
+                raise Refused(f"{method} {path}: HTTP {response.status}")
+            return text
+
+    await asyncio.sleep(max(0.0, t0 - time.time()))
+    page = await request("GET", "/exam/login", 200)
+    form = {"ticket_number": seat.ticket, "id_number": seat.id_number}
+    form["csrf_token"] = CSRF.search(page)[1]  # type: ignore[index]
+    await request("POST", "/exam/login", 302, data=form)
+    times["signed_in"] = time.time() - t0
+    room = await request("GET", "/exam/", 200)
+    token = WAITING_CSRF.search(room)[1]  # type: ignore[index]
+    headers = {"X-CSRFToken": token, "Content-Type": "application/json"}
+    await request("POST", "/exam/api/theory/start", 200, data="{}", headers=headers)
+    times["started"] = time.time() - t0
+    paper = await request("GET", "/exam/paper/theory", 200)
+    if f'id="q-{seat.singles[0][0]}"' not in paper:
+        raise Refused("the paper page has no first question")
+    times["shown"] = time.time() - t0
+    sio = socket_client(http, cookie)
+    try:
+        await sio.connect(base, namespaces=[NS], transports=["websocket"], wait_timeout=120)
+        hello = await sio.call("hello", {}, NS, timeout=120)
+        if not hello.get("ok"):
+            raise Refused(f"hello: {hello.get('error')}")
+        times["online"] = time.time() - t0
+    finally:
+        await sio.disconnect()
+
+
+async def _storm(conn: Any, base: str, seats: list[Seat]) -> tuple[list[dict], Counter[str]]:
+    async with shared_session() as http:
+        conn.send("ready")
+        t0 = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        times: list[dict[str, float]] = [{} for _ in seats]
+        done = await asyncio.gather(
+            *(_candidate(http, base, s, t0, t) for s, t in zip(seats, times, strict=True)),
+            return_exceptions=True,
+        )
+    errors = Counter(f"{type(e).__name__}: {e}"[:80] for e in done if isinstance(e, BaseException))
+    return times, errors
+
+
+def storm_process(conn: Any, base: str, seats: list[Seat]) -> None:
+    times, errors = asyncio.run(_storm(conn, base, seats))
+    conn.send((times, errors))
+    conn.close()
+
+
+def summary(kind: str, n: int, times: list[dict[str, float]], errors: Counter[str]) -> dict:
+    line: dict[str, Any] = {"storm": kind, "n": n}
+    for phase in PHASES:
+        values = sorted(t[phase] for t in times if phase in t)
+        if not values:
+            continue
+        line[f"{phase}_p50_s"] = round(values[len(values) // 2], 2)
+        line[f"{phase}_p99_s"] = round(values[min(len(values) - 1, int(0.99 * len(values)))], 2)
+        line[f"{phase}_max_s"] = round(values[-1], 2)
+    line["all_shown"] = sum(1 for t in times if "shown" in t)
+    line["errors"] = sum(errors.values())
+    line["error_kinds"] = dict(errors)
+    p99 = line.get("shown_p99_s")
+    line["target_met"] = line["all_shown"] == n and p99 is not None and p99 < TARGET_P99_S
+    return line
+
+
+def protocol_storm(server: Server, seats: list[Seat], procs: int) -> tuple[list, Counter[str]]:
+    ctx = multiprocessing.get_context("spawn")
+    workers, pipes = [], []
+    for k in range(procs):
+        parent, child = ctx.Pipe()
+        worker = ctx.Process(target=storm_process, args=(child, server.url, seats[k::procs]))
+        worker.start()
+        workers.append(worker)
+        pipes.append(parent)
+    try:
+        for pipe in pipes:
+            pipe.recv()
+        t0 = time.time() + 1
+        for pipe in pipes:
+            pipe.send(t0)
+        times, errors = [], Counter[str]()
+        for pipe in pipes:
+            got, errs = pipe.recv()
+            times += got
+            errors.update(errs)
+    finally:
+        for worker in workers:
+            worker.join(timeout=60)
+            if worker.is_alive():
+                worker.kill()
+    return times, errors
+
+
+async def browser_storm(base: str, seats: list[Seat]) -> tuple[list, Counter[str]]:
+    """Real Chromium pages: open the sign-in page, then all at once sign in, start, and wait
+    for the first question to be visible."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        pages = []
+        for _ in seats:
+            context = await browser.new_context(viewport={"width": 1366, "height": 768})
+            page = await context.new_page()
+            await page.goto(base + "/exam/login")
+            pages.append(page)
+        t0 = time.time() + 1
+        times: list[dict[str, float]] = [{} for _ in seats]
+
+        async def one(page: Any, seat: Seat, t: dict[str, float]) -> None:
+            await asyncio.sleep(max(0.0, t0 - time.time()))
+            await page.fill("input[name=ticket_number]", seat.ticket)
+            await page.fill("input[name=id_number]", seat.id_number)
+            await page.click("button[type=submit]")
+            await page.wait_for_url(base + "/exam/", timeout=120_000)
+            t["signed_in"] = time.time() - t0
+            await page.check("#ready")
+            await page.click("button[data-start='/exam/api/theory/start']")
+            await page.wait_for_url(base + "/exam/paper/theory*", timeout=120_000)
+            t["started"] = time.time() - t0
+            first = seat.singles[0][0]
+            await page.wait_for_selector(f"#q-{first}", state="visible", timeout=120_000)
+            t["shown"] = time.time() - t0
+            await page.wait_for_function(
+                "document.getElementById('connection').dataset.state === 'online'",
+                timeout=120_000,
+            )
+            t["online"] = time.time() - t0
+
+        done = await asyncio.gather(
+            *(one(p, s, t) for p, s, t in zip(pages, seats, times, strict=True)),
+            return_exceptions=True,
+        )
+        await browser.close()
+    errors = Counter(f"{type(e).__name__}: {e}"[:80] for e in done if isinstance(e, BaseException))
+    return times, errors
+
+
+def run_storms(args: Any, work: Path) -> list[dict]:
+    lines = []
+    for kind, n in (("protocol", args.storm), ("chromium", args.browsers)):
+        if not n:
+            continue
+        database = work / f"storm-{kind}-{n}.sqlite3"
+        seats = build(database, n)
+        server = Server(
+            "wsgi:app", product_env(database, args.scheduler), work / f"storm-{kind}.log"
+        )
+        server.start("/exam/login")
+        try:
+            cpu = server.cpu_seconds()
+            if kind == "protocol":
+                times, errors = protocol_storm(server, seats, args.client_procs)
+            else:
+                times, errors = asyncio.run(browser_storm(server.url, seats))
+            cpu = server.cpu_seconds() - cpu
+        finally:
+            server.stop()
+        line = summary(kind, n, times, errors)
+        line["server_cpu_s"] = round(cpu, 1)
+        lines.append(line)
+    return lines
