@@ -61,6 +61,7 @@ class PlanForm:
     batch: str = ""
     starts: dict[str, str] = field(default_factory=dict)  # part kind → as typed
     fees: dict[str, str] = field(default_factory=dict)
+    credit_outages: bool = True
 
     @classmethod
     def from_plan(cls, plan: ExamPlan) -> PlanForm:
@@ -69,6 +70,7 @@ class PlanForm:
             batch=plan.batch,
             starts={s.part_kind: s.starts_at.strftime(INPUT_FORMAT) for s in plan.sessions},
             fees=dict(plan.fees or {}),
+            credit_outages=plan.credit_outages,
         )
 
     @classmethod
@@ -79,6 +81,7 @@ class PlanForm:
             batch=(form.get("batch") or "").strip(),
             starts={k[6:]: v.strip() for k, v in form.items() if k.startswith("start-")},
             fees={k[4:]: v.strip() for k, v in form.items() if k.startswith("fee-")},
+            credit_outages=form.get("credit_outages") == "1",
         )
 
     def data(self, rows: SchemeRows) -> tuple[PlanData | None, list[str]]:
@@ -104,7 +107,7 @@ class PlanForm:
         if problems or self.level_id is None:
             return None, problems
         fees = {p.kind: self.fees.get(p.kind, "") for p in rows.parts}
-        return PlanData(self.level_id, self.batch, starts, fees), []
+        return PlanData(self.level_id, self.batch, starts, fees, self.credit_outages), []
 
 
 def candidate_fields(form: Mapping[str, str] | None, level: str) -> dict[str, str]:

@@ -127,6 +127,7 @@ class PlanData:
     batch: str
     starts: dict[str, datetime]  # part kind → start (site-local time)
     fees: dict[str, str]  # part kind → 元, as typed
+    credit_outages: bool = True  # give back time lost in room-wide outages (invigilation)
 
 
 def save_plan(user: User, data: PlanData, plan: ExamPlan | None = None) -> ExamPlan:
@@ -156,6 +157,7 @@ def save_plan(user: User, data: PlanData, plan: ExamPlan | None = None) -> ExamP
     plan.level = level
     plan.batch = data.batch.strip()
     plan.fees = {kind: str(fee) for kind, fee in fees.items()}
+    plan.credit_outages = data.credit_outages
     # Change sessions in place: new rows for the same part would clash with (plan, part) unique.
     existing = {s.part_kind: s for s in plan.sessions}
     sessions = []

@@ -199,11 +199,17 @@ def test_admin_creates_and_edits_a_draft_plan(admin: FlaskClient) -> None:
 
     edit = _text(admin.get(f"/plans/{plan_id}/edit"))
     assert 'value="2026-12-05T09:00"' in edit and 'value="150"' in edit
-    response = admin.post(f"/plans/{plan_id}/edit", data=_plan_form(batch="第二批", theory="100"))
+    assert (
+        'name="credit_outages"' in edit
+        and db.session.get(ExamPlan, plan_id).credit_outages is False
+    )
+    form = _plan_form(batch="第二批", theory="100") | {"credit_outages": "1"}
+    response = admin.post(f"/plans/{plan_id}/edit", data=form)
     assert response.status_code == 302
     db.session.expire_all()
     plan = db.session.get(ExamPlan, plan_id)
     assert plan is not None and plan.batch == "第二批" and plan.fees["theory"] == "100"
+    assert plan.credit_outages is True
     response = admin.post(f"/plans/{plan_id}/edit", data=_plan_form(theory="400"))
     assert response.status_code == 422
     db.session.expire_all()
