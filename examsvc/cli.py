@@ -259,7 +259,15 @@ def users_create(
 def register_commands(app: Flask) -> None:
     """Attach the groups to the app, so ``examsvc`` and ``flask --app wsgi`` both have them."""
     from .assembly.commands import assemble_command
+    from .certificates.commands import cert, keys
 
-    for group in (bank, catalog, demo, users):
+    for group in (bank, catalog, demo, users, keys, cert):
         app.cli.add_command(group)
     app.cli.add_command(assemble_command, "assemble")
+
+
+# ``cert verify`` works offline: on the command itself, FlaskGroup finds it without creating an
+# app (no instance folder, no database); ``flask --app wsgi`` finds it through the app.
+from .certificates.commands import cert as _cert  # noqa: E402
+
+main.add_command(_cert)
