@@ -8,7 +8,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User, utcnow
@@ -119,3 +128,20 @@ class RoomControl(db.Model):  # type: ignore[name-defined,misc]
     needs_authorization: Mapped[bool] = mapped_column(default=False)
     # part kind → ISO time the invigilator authorized the room to start it.
     authorized: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+class AnswerFile(db.Model):  # type: ignore[name-defined,misc]
+    """A file the candidate uploaded as (part of) a practical answer; the same name replaces."""
+
+    __tablename__ = "answer_file"
+    __table_args__ = (UniqueConstraint("sitting_id", "position", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sitting.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    # In the database, so a file is as durable as the answers and acknowledged the same way.
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

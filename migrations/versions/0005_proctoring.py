@@ -1,5 +1,5 @@
 """proctoring: the invigilators' audit log, socket presence, room control (start code,
-authorization), answered counts and the plan's outage credit option
+authorization), answered counts, the plan's outage credit option, and uploaded answer files
 
 Revision ID: 0005_proctoring
 Revises: 0004_delivery
@@ -43,6 +43,19 @@ def upgrade():
     with op.batch_alter_table('proctor_action', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_proctor_action_plan_id'), ['plan_id'], unique=False)
 
+    op.create_table('answer_file',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('sitting_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['sitting_id'], ['sitting.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('sitting_id', 'position', 'name')
+    )
     op.create_table('room_control',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=False),
@@ -91,6 +104,7 @@ def downgrade():
 
     op.drop_table('candidate_connection')
     op.drop_table('room_control')
+    op.drop_table('answer_file')
     with op.batch_alter_table('proctor_action', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_proctor_action_plan_id'))
 
