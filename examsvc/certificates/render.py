@@ -2,11 +2,9 @@
 
 The page is laid out once, in millimetres, as the drawing operations of the admission tickets
 (``plans.admission_ticket``: ``Page``, ``fit``, ``Text``/``Box``/``Picture``), and painted by
-the tickets' painters, so certificates and tickets share fonts, line breaking and the PDF text
-layer (names and numbers can be searched and copied). Those painters only know A4 portrait;
-until they take a page size, the landscape PDF is a landscape ``FPDF`` handed to ``_paint_pdf``,
-and the landscape PNG is two portrait paintings, the second shifted left by whole pixels, put
-side by side (identical where they overlap).
+the tickets' painters (``paint_png`` and ``pdf_document``, told the page is A4 landscape), so
+certificates and tickets share fonts, line breaking and the PDF text layer (names and numbers
+can be searched and copied).
 
 The QR is error-correction level Q (25 % of the code may be lost to a stain or a seal's edge)
 with its 4-module quiet zone, about ``qr_size`` mm including that zone: whole pixels per module
@@ -19,13 +17,12 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import qrcode
 import qrcode.constants
-from fpdf import FPDF
 from PIL import Image
 
 from ..plans.admission_ticket import (
@@ -38,11 +35,11 @@ from ..plans.admission_ticket import (
     Op,
     Page,
     Picture,
-    _paint_pdf,
-    _paint_png,
     find_cjk_font,
     fit,
     measure_for,
+    paint_png,
+    pdf_document,
 )
 
 WIDTH, HEIGHT = PAGE_H, PAGE_W  # A4 landscape, mm
@@ -196,19 +193,6 @@ def page_ops(cert: CertificateData, layout: CertificateLayout, measure: Measure)
     return page.ops
 
 
-def _paint_landscape(ops: Sequence[Op], font: Path) -> Image.Image:
-    """The page painted by the portrait painter: its left part, then the rest from a second
-    painting moved left by a whole number of pixels (so every edge lands on the same pixel)."""
-    scale = DPI / 25.4
-    width, height, portrait = round(WIDTH * scale), round(HEIGHT * scale), round(PAGE_W * scale)
-    shift = width - portrait
-    moved = [replace(op, x=op.x - shift / scale) for op in ops]
-    canvas = Image.new("RGB", (width, height), "white")
-    canvas.paste(_paint_png(ops, font).crop((0, 0, portrait, height)), (0, 0))
-    canvas.paste(_paint_png(moved, font).crop((0, 0, portrait, height)), (shift, 0))
-    return canvas
-
-
 def render_png(
     cert: CertificateData, layout: CertificateLayout | None = None, font: Path | None = None
 ) -> bytes:
@@ -216,7 +200,7 @@ def render_png(
     path = font or find_cjk_font()
     ops = page_ops(cert, layout or CertificateLayout(), measure_for(path))
     out = io.BytesIO()
-    _paint_landscape(ops, path).save(out, "PNG", dpi=(DPI, DPI))
+    paint_png(ops, path, (WIDTH, HEIGHT)).save(out, "PNG", dpi=(DPI, DPI))
     return out.getvalue()
 
 
@@ -228,18 +212,13 @@ def render_pdf(
     """The certificates as one PDF, an A4 landscape page each, text embedded as text."""
     if not certs:
         raise ValueError("没有要打印的证书")
-    path = font or find_cjk_font()
-    measure = measure_for(path)
-    # As plans.admission_ticket.pdf_document, which only makes portrait pages.
-    pdf = FPDF(orientation="L", unit="mm", format="A4")
-    pdf.set_auto_page_break(False)
-    pdf.set_margin(0)
-    pdf.add_font("cjk", "", path)
-    pdf.set_creator("examsvc")
-    pdf.set_title("职业技能等级证书")
-    for cert in certs:
-        _paint_pdf(pdf, page_ops(cert, layout or CertificateLayout(), measure))
-    return bytes(pdf.output())
+    chosen = layout or CertificateLayout()
+    return pdf_document(
+        "职业技能等级证书",
+        font,
+        lambda measure: (page_ops(cert, chosen, measure) for cert in certs),
+        landscape=True,
+    )
 
 
 def render_zip(

@@ -446,9 +446,13 @@ def _scaled(
     return scaled, (width - scaled.width) // 2, (height - scaled.height) // 2
 
 
-def _paint_png(ops: Sequence[Op], font: Path) -> Image.Image:
+def paint_png(
+    ops: Sequence[Op], font: Path, page: tuple[float, float] = (PAGE_W, PAGE_H)
+) -> Image.Image:
+    """The operations painted at 150 dpi on a white page of ``page`` (width, height) mm: A4
+    portrait unless told (certificates are A4 landscape, ``(PAGE_H, PAGE_W)``)."""
     scale = DPI / 25.4
-    canvas = Image.new("RGB", (round(PAGE_W * scale), round(PAGE_H * scale)), "white")
+    canvas = Image.new("RGB", (round(page[0] * scale), round(page[1] * scale)), "white")
     draw = ImageDraw.Draw(canvas)
     fonts: dict[float, ImageFont.FreeTypeFont] = {}
 
@@ -519,17 +523,20 @@ def render_png(ticket: TicketData, font: Path | None = None) -> bytes:
     """The ticket as an A4 PNG at 150 dpi (1240 × 1754 px)."""
     path = font or find_cjk_font()
     out = io.BytesIO()
-    _paint_png(layout(ticket, measure_for(path)), path).save(out, "PNG", dpi=(DPI, DPI))
+    paint_png(layout(ticket, measure_for(path)), path).save(out, "PNG", dpi=(DPI, DPI))
     return out.getvalue()
 
 
 def pdf_document(
-    title: str, font: Path | None, pages: Callable[[Measure], Iterable[Sequence[Op]]]
+    title: str,
+    font: Path | None,
+    pages: Callable[[Measure], Iterable[Sequence[Op]]],
+    landscape: bool = False,
 ) -> bytes:
     """An A4 PDF in mm, one page per item of ``pages`` (laid out with the font's measure), text
-    embedded as text in the CJK font."""
+    embedded as text in the CJK font; portrait unless ``landscape`` (297 × 210 mm pages)."""
     path = font or find_cjk_font()
-    pdf = FPDF(unit="mm", format="A4")
+    pdf = FPDF(orientation="L" if landscape else "P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margin(0)
     pdf.add_font("cjk", "", path)
