@@ -57,4 +57,10 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "QUESTION_BANKS_DIR": Path(env("QUESTION_BANKS_DIR", str(ROOT / "question_banks"))),
         # A CJK TrueType font for tickets and sign-in sheets; unset: the first Debian font found.
         "EXAMSVC_CJK_FONT": env("EXAMSVC_CJK_FONT") or None,
+        # Certificate signing keys (examsvc keys …): a folder outside the database and the
+        # repository; back it up. The QR of a certificate holds <CERT_VERIFY_BASE_URL>/v/<token>:
+        # set it to the public address verifiers reach (unset: the address of the request, or
+        # http://127.0.0.1:8000 on the command line).
+        "CERT_KEYS_DIR": Path(env("CERT_KEYS_DIR") or instance_path / "cert-keys"),
+        "CERT_VERIFY_BASE_URL": env("CERT_VERIFY_BASE_URL") or None,
     }
