@@ -42,6 +42,7 @@ class CandidateItem:
     title: str = ""
     materials: tuple[tuple[str, str], ...] = ()  # (file name, download URL)
     language: str = ""  # the editor's language for practical answers; "" for none
+    upload_types: tuple[str, ...] | None = None  # None: no upload; () any type the server knows
 
     @property
     def type_name(self) -> str:
@@ -150,6 +151,7 @@ def candidate_paper(
                 (a.name, file_url(a.id)) for a in files[version.id] if a.kind == "material"
             ),
             language=LANGUAGES.get(form.editor, "") if form else "",
+            upload_types=form.upload_types if form and form.upload else None,
         )
         if not sections or sections[-1].type != shown_item.type:
             sections.append(CandidateSection(NUMERALS[len(sections) % 10], shown_item.type))

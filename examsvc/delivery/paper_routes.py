@@ -173,4 +173,11 @@ def _strings() -> dict[str, str]:
         "too_large": _("The answer is too long to be saved: shorten it"),
         "expired": _("This page has expired: reload it (your answers are kept)"),
         "back_home": _("Back to the waiting room"),
+        "uploading": _("Uploading %(name)s…", name="{name}"),
+        "uploaded": _("%(name)s is stored on the server", name="{name}"),
+        "upload_offline": _(
+            "Files cannot be uploaded while offline: try again when the network is back"
+        ),
+        "delete_file": _("Delete"),
+        "no_files": _("No file uploaded yet"),
     }

@@ -7,6 +7,7 @@ check and require a live candidate sign-in themselves (``candidate_required``).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
@@ -20,6 +21,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -31,6 +33,7 @@ from ..registration.models import Registration
 from . import services
 from .lifecycle import STATE_NAMES
 from .services import DeliveryError
+from .uploads import MAX_FILE_BYTES
 
 bp = Blueprint("exam", __name__, url_prefix="/exam")
 SESSION_KEY = "candidate_login"
@@ -189,6 +192,51 @@ def submit(part: str) -> ResponseReturnValue:
         return {"ok": True, "state": "submitted"}
 
     return _answer(act)
+
+
+@bp.route("/api/<part>/files/<int:position>", methods=["POST"])
+@public
+@candidate_required
+def upload(part: str, position: int) -> ResponseReturnValue:
+    """A file for a practical item (multipart field ``file``), acknowledged once stored."""
+    if (request.content_length or 0) > MAX_FILE_BYTES + 64 * 1024:
+        limit = MAX_FILE_BYTES // 1024 // 1024
+        message = f"文件超过 {limit} MB：请压缩或删减后再上传"
+        return jsonify(ok=False, error="too_large", message=message), 413
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        message = "没有收到文件：请选择文件后再上传"
+        return jsonify(ok=False, error="malformed", message=message), 422
+    data = sent.read(MAX_FILE_BYTES + 1)
+    name = sent.filename
+    return _answer(lambda: services.save_file(g.registration, part, position, name, data, _now()))
+
+
+@bp.route("/api/<part>/files/<int:position>/delete", methods=["POST"])
+@public
+@candidate_required
+def delete_upload(part: str, position: int) -> ResponseReturnValue:
+    payload = request.get_json(silent=True)
+    name = payload.get("name") if isinstance(payload, dict) else None
+    if not isinstance(name, str):
+        return jsonify(ok=False, error="malformed", message='应为 {"name": 文件名}'), 422
+    return _answer(lambda: services.delete_file(g.registration, part, position, name, _now()))
+
+
+@bp.route("/api/<part>/files/<int:position>/<path:name>")
+@public
+@candidate_required
+def own_upload(part: str, position: int, name: str) -> ResponseReturnValue:
+    """The candidate's own uploaded file, to check what the server has."""
+    row = services.own_file(g.registration, part, position, name)
+    if row is None:
+        return jsonify(ok=False, error="unknown_file", message="没有这个文件"), 404
+    return send_file(
+        io.BytesIO(row.content),
+        download_name=row.name,
+        as_attachment=True,
+        mimetype="application/octet-stream",
+    )
 
 
 @bp.route("/api/anomaly", methods=["POST"])

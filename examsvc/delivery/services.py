@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import select
 
 from ..assembly.models import PaperItem
+from ..bank.convert import version_data
+from ..bank.model import AnswerForm
 from ..bank.models import Item, ItemVersion
 from ..errors import DomainError
 from ..extensions import db
@@ -33,7 +35,8 @@ from .answers import (
 )
 from .clock import Clock
 from .lifecycle import FINAL_STATES, TransitionError, transition
-from .models import Answer, CandidateLogin, RoomControl, Sitting, SittingEvent
+from .models import Answer, AnswerFile, CandidateLogin, RoomControl, Sitting, SittingEvent
+from .uploads import UploadError, check_upload
 
 LIVE_PLAN_STATES = ("published", "in_progress")
 
@@ -449,16 +452,7 @@ def save_answer(reg: Registration, part: str, payload: object, now: datetime) ->
 
     Refusals raise DeliveryError with the protocol code and change nothing.
     """
-    sitting = db.session.scalar(
-        select(Sitting)
-        .where(Sitting.registration_id == reg.id, Sitting.part_kind == part)
-        .with_for_update()
-    )
-    if sitting is None or sitting.state != "in_progress":
-        state = "尚未开始" if sitting is None or sitting.state not in FINAL_STATES else "已交卷"
-        raise DeliveryError("not_in_progress", f"该部分{state}，答案未保存", 409)
-    if not clock_of(sitting).accepts_answer_at(now):
-        raise DeliveryError("time_up", "考试时间已到，答案未保存：作答已锁定", 409)
+    sitting = _running(reg, part, now)
     try:
         change = parse_change(payload, paper_view(reg, payload), part)
     except AnswerError as exc:
@@ -481,6 +475,88 @@ def save_answer(reg: Registration, part: str, payload: object, now: datetime) ->
         "outcome": result.outcome,
         "answered": sitting.answered,
     }
+
+
+def _running(reg: Registration, part: str, now: datetime) -> Sitting:
+    """The part's sitting, locked, if it takes answers now; else the protocol's refusal."""
+    sitting = db.session.scalar(
+        select(Sitting)
+        .where(Sitting.registration_id == reg.id, Sitting.part_kind == part)
+        .with_for_update()
+    )
+    if sitting is None or sitting.state != "in_progress":
+        state = "尚未开始" if sitting is None or sitting.state not in FINAL_STATES else "已交卷"
+        raise DeliveryError("not_in_progress", f"该部分{state}，答案未保存", 409)
+    if not clock_of(sitting).accepts_answer_at(now):
+        raise DeliveryError("time_up", "考试时间已到，答案未保存：作答已锁定", 409)
+    return sitting
+
+
+# ---- uploaded files of practical answers -------------------------------------------------------
+
+
+def _upload_item(reg: Registration, part: str, position: int) -> AnswerForm:
+    shown = paper_items(reg, position) if 1 <= position <= MAX_SEQ else []
+    if not shown:
+        raise DeliveryError("unknown_item", f"试卷中没有第 {position} 题", 404)
+    if shown[0].view.part != part or shown[0].view.item_type != "practical":
+        raise DeliveryError("no_upload", "只有本部分的实操题可以上传文件")
+    version = shown[0].version
+    return version_data(version.item, version).answer_form or AnswerForm()
+
+
+def save_file(
+    reg: Registration, part: str, position: int, name: str, data: bytes, now: datetime
+) -> dict[str, Any]:
+    """Store an uploaded file of a practical item (the same name replaces); the acknowledgement
+    to send once the caller has committed. Refusals change nothing."""
+    sitting = _running(reg, part, now)
+    form = _upload_item(reg, part, position)
+    stored = {f.name: f for f in _files(sitting.id, position)}
+    try:
+        upload = check_upload(name, data, form.upload, form.upload_types, tuple(stored))
+    except UploadError as exc:
+        raise DeliveryError(exc.code, exc.message, 413 if exc.code == "too_large" else 422) from exc
+    row = stored.get(upload.name) or AnswerFile(
+        sitting_id=sitting.id, position=position, name=upload.name
+    )
+    row.size, row.sha256, row.content, row.uploaded_at = upload.size, upload.sha256, data, now
+    db.session.add(row)
+    db.session.flush()
+    return {"ok": True, "position": position, "files": files_of(sitting.id, position)}
+
+
+def delete_file(
+    reg: Registration, part: str, position: int, name: str, now: datetime
+) -> dict[str, Any]:
+    sitting = _running(reg, part, now)
+    row = next((f for f in _files(sitting.id, position) if f.name == name), None)
+    if row is None:
+        raise DeliveryError("unknown_file", f"第 {position} 题没有名为“{name[:40]}”的文件", 404)
+    db.session.delete(row)
+    db.session.flush()
+    return {"ok": True, "position": position, "files": files_of(sitting.id, position)}
+
+
+def _files(sitting_id: int, position: int | None = None) -> list[AnswerFile]:
+    query = select(AnswerFile).where(AnswerFile.sitting_id == sitting_id)
+    if position is not None:
+        query = query.where(AnswerFile.position == position)
+    return list(db.session.scalars(query.order_by(AnswerFile.position, AnswerFile.name)))
+
+
+def files_of(sitting_id: int, position: int | None = None) -> list[dict[str, Any]]:
+    """The stored files (without their content) as the protocol lists them."""
+    return [
+        {"position": f.position, "name": f.name, "size": f.size, "sha256": f.sha256}
+        for f in _files(sitting_id, position)
+    ]
+
+
+def own_file(reg: Registration, part: str, position: int, name: str) -> AnswerFile | None:
+    """A file of the candidate's own sitting, to download again (nobody else's)."""
+    sitting = sitting_of(reg, part)
+    return next((f for f in _files(sitting.id, position) if f.name == name), None)
 
 
 def _write(sitting: Sitting, stored: Answer | None, change: AnswerChange, now: datetime) -> None:
@@ -523,6 +599,7 @@ def _part(sitting: Sitting, views: dict[int, ItemView], now: datetime) -> dict[s
         "remaining_ms": int(clock.remaining(now).total_seconds() * 1000),
         "paused": clock.paused_at(now),
         "last_seq": sitting.last_seq,
+        "files": files_of(sitting.id) if sitting.part_kind == "practical" else [],
         "answers": [
             {
                 "position": a.position,

@@ -745,6 +745,12 @@
     part.lastSeq = Math.max(part.lastSeq, p.last_seq || 0);
     nextSeq = Math.max(nextSeq, part.lastSeq + 1);
     if (Array.isArray(p.answers)) applyAnswers(p.answers);
+    if (Array.isArray(p.files)) {
+      items.forEach((it) => {
+        const box = it.el.querySelector(".uploads");
+        if (box) showFiles(box, p.files.filter((f) => f.position === it.position));
+      });
+    }
     if (p.state === "in_progress") {
       if (timeIsUp && p.deadline && p.deadline - serverNow() > 0 && lock && lock.text === S.time_up) {
         // Extended by the invigilator just as time ran out here: answering goes on.
@@ -976,6 +982,78 @@
     }
   }
 
+  // ---- uploaded files: straight to the server, never journalled (shown honestly) ----------------
+
+  function wireUploads(it) {
+    const box = it.el.querySelector(".uploads");
+    if (!box) return;
+    const input = box.querySelector("input[type=file]");
+    input.addEventListener("change", async () => {
+      for (const file of [...input.files]) await uploadFile(box, file);
+      input.value = "";
+    });
+    box.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-delete]");
+      if (button) sendFile(box, `${box.dataset.url}/delete`, JSON.stringify({ name: button.dataset.delete }), null);
+    });
+  }
+
+  async function uploadFile(box, file) {
+    const body = new FormData();
+    body.append("file", file, file.name);
+    await sendFile(box, box.dataset.url, body, file.name);
+  }
+
+  async function sendFile(box, url, body, name) {
+    const status = box.querySelector(".upload-status");
+    if (!online) {
+      status.textContent = S.upload_offline;
+      return;
+    }
+    if (name) status.textContent = fmt(S.uploading, { name });
+    const headers = { "X-CSRFToken": D.csrf };
+    if (typeof body === "string") headers["Content-Type"] = "application/json";
+    try {
+      const response = await fetch(url, { method: "POST", credentials: "same-origin", headers, body });
+      const json = await response.json().catch(() => null);
+      if (json && json.ok) {
+        showFiles(box, json.files);
+        status.textContent = name ? fmt(S.uploaded, { name }) : "";
+      } else {
+        status.textContent = (json && json.message) || S.expired;
+      }
+    } catch (e) {
+      status.textContent = S.upload_offline;
+    }
+  }
+
+  function showFiles(box, files) {
+    const list = box.querySelector(".file-list");
+    list.replaceChildren(
+      ...files.map((f) => {
+        const li = document.createElement("li");
+        const link = document.createElement("a");
+        link.href = `${box.dataset.url}/${encodeURIComponent(f.name)}`;
+        link.textContent = f.name;
+        const size = document.createElement("span");
+        size.className = "file-size";
+        size.textContent = ` ${(f.size / 1024).toFixed(1)} KB `;
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.dataset.delete = f.name;
+        remove.textContent = S.delete_file;
+        li.append(link, size, remove);
+        return li;
+      }),
+    );
+    if (!files.length) {
+      const li = document.createElement("li");
+      li.className = "hint";
+      li.textContent = S.no_files;
+      list.append(li);
+    }
+  }
+
   // ---- anomalies: best effort, never journalled ----------------------------------------------
 
   let wasFullscreen = false;
@@ -991,6 +1069,7 @@
   // ---- wiring ---------------------------------------------------------------------------------
 
   function wire() {
+    items.forEach(wireUploads);
     items.forEach((it) => {
       it.el.querySelectorAll("input[type=radio], input[type=checkbox]").forEach((input) =>
         input.addEventListener("change", () => change(it, readValue(it), it.flagged)),

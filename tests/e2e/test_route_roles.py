@@ -77,6 +77,9 @@ EXPECTED: dict[str, set[Role] | None] = {
     "exam.save": CANDIDATE,
     "exam.submit": CANDIDATE,
     "exam.anomaly": CANDIDATE,
+    "exam.upload": CANDIDATE,
+    "exam.delete_upload": CANDIDATE,
+    "exam.own_upload": CANDIDATE,
     "plan_docs.seating": {ADMIN, SITE},
     "plan_docs.auto_seat": {ADMIN, SITE},
     "plan_docs.move_seat": {ADMIN, SITE},
@@ -114,6 +117,12 @@ EXPECTED: dict[str, set[Role] | None] = {
     "exam_paper.paper": CANDIDATE,
     "exam_paper.file": CANDIDATE,
     "exam_paper.photo": CANDIDATE,
+    "exam.pending": PUBLIC,
+    "invigilation.index": {ADMIN, SITE, Role.INVIGILATOR},
+    "invigilation.board": {ADMIN, SITE, Role.INVIGILATOR},
+    "invigilation.record": {ADMIN, SITE, Role.INVIGILATOR},
+    "invigilation.record_pdf": {ADMIN, SITE, Role.INVIGILATOR},
+    "invigilation.site": {ADMIN, SITE},
 }
 
 
@@ -145,6 +154,8 @@ def ids(app: Flask, catalog: object, make_user: Callable[..., User]) -> dict[str
         "assignment_id": 1,
         "site_id": 1,  # no site exists: the pages answer 404 to those let in
         "room_id": 1,
+        "position": 1,
+        "name": "x.zip",
     }
 
 
