@@ -14,7 +14,7 @@ PURE := examsvc/bank/model.py examsvc/bank/yaml_format.py examsvc/bank/xlsx_form
         examsvc/sites/seatmap.py examsvc/plans/seating.py examsvc/plans/ticket_number.py \
         examsvc/plans/admission_ticket.py examsvc/plans/exports.py \
         examsvc/delivery/clock.py examsvc/delivery/lifecycle.py examsvc/delivery/answers.py \
-        examsvc/proctoring/actions.py examsvc/proctoring/presence.py \
+        examsvc/delivery/uploads.py examsvc/proctoring/actions.py examsvc/proctoring/presence.py \
         examsvc/certificates/number.py examsvc/certificates/cose.py examsvc/certificates/keys.py \
         examsvc/certificates/keystore.py examsvc/certificates/token.py \
         examsvc/certificates/status_list.py examsvc/certificates/render.py
