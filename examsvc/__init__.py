@@ -68,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .errors import bp as errors_bp
     from .plans.document_routes import bp as plan_docs_bp
     from .plans.routes import bp as plans_bp
+    from .proctoring.routes import bp as invigilation_bp
     from .sites.routes import bp as sites_bp
 
     for blueprint in (
@@ -84,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         sites_bp,
         exam_bp,
         exam_paper_bp,
+        invigilation_bp,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # token-only, see api.routes
