@@ -66,6 +66,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .delivery.paper_routes import bp as exam_paper_bp
     from .delivery.routes import bp as exam_bp
     from .errors import bp as errors_bp
+    from .grading.lookup_routes import bp as results_bp
+    from .grading.marking_routes import bp as marking_bp
+    from .grading.routes import bp as grading_bp
     from .plans.document_routes import bp as plan_docs_bp
     from .plans.routes import bp as plans_bp
     from .proctoring.routes import bp as invigilation_bp
@@ -85,6 +88,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         sites_bp,
         exam_bp,
         exam_paper_bp,
+        grading_bp,
+        marking_bp,
+        results_bp,
         invigilation_bp,
     ):
         app.register_blueprint(blueprint)
