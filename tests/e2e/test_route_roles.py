@@ -123,6 +123,30 @@ EXPECTED: dict[str, set[Role] | None] = {
     "invigilation.record": {ADMIN, SITE, Role.INVIGILATOR},
     "invigilation.record_pdf": {ADMIN, SITE, Role.INVIGILATOR},
     "invigilation.site": {ADMIN, SITE},
+    "grading.index": {ADMIN},
+    "grading.plan": {ADMIN},
+    "grading.settings": {ADMIN},
+    "grading.score_theory": {ADMIN},
+    "grading.prepare": {ADMIN},
+    "grading.senior": {ADMIN},
+    "grading.arbiter": {ADMIN},
+    "grading.release": {ADMIN},
+    "grading.candidate": {ADMIN},
+    "grading.regrade_page": {ADMIN},
+    "grading.appeal_list": {ADMIN},
+    "grading.review_appeal": {ADMIN},
+    "grading.close_appeal": {ADMIN},
+    "grading.statistics": {ADMIN},
+    "grading.statistics_xlsx": {ADMIN},
+    "grading.results_file": {ADMIN},
+    "grading.platform": {ADMIN},
+    "marking.index": {Role.RATER},
+    "marking.queue": {Role.RATER},
+    "marking.script": {Role.RATER},
+    "marking.file": {Role.RATER},
+    "marking.answer_file": {Role.RATER},
+    "results.lookup": PUBLIC,
+    "results.appeal": PUBLIC,
 }
 
 
@@ -156,6 +180,9 @@ def ids(app: Flask, catalog: object, make_user: Callable[..., User]) -> dict[str
         "room_id": 1,
         "position": 1,
         "name": "x.zip",
+        "script_id": 1,  # no script exists: the pages answer 404 to those let in
+        "appeal_id": 1,
+        "file_id": 1,
     }
 
 
