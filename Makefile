@@ -17,7 +17,9 @@ PURE := examsvc/bank/model.py examsvc/bank/yaml_format.py examsvc/bank/xlsx_form
         examsvc/delivery/uploads.py examsvc/proctoring/actions.py examsvc/proctoring/presence.py \
         examsvc/certificates/number.py examsvc/certificates/cose.py examsvc/certificates/keys.py \
         examsvc/certificates/keystore.py examsvc/certificates/token.py \
-        examsvc/certificates/status_list.py examsvc/certificates/render.py
+        examsvc/certificates/status_list.py examsvc/certificates/render.py \
+        examsvc/grading/scoring.py examsvc/grading/marking.py examsvc/grading/results.py \
+        examsvc/grading/statistics.py examsvc/grading/charts.py examsvc/grading/exports.py
 
 .PHONY: run test lint install translations messages clean
 
