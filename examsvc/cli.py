@@ -260,8 +260,9 @@ def register_commands(app: Flask) -> None:
     """Attach the groups to the app, so ``examsvc`` and ``flask --app wsgi`` both have them."""
     from .assembly.commands import assemble_command
     from .certificates.commands import cert, keys
+    from .grading.commands import grading
 
-    for group in (bank, catalog, demo, users, keys, cert):
+    for group in (bank, catalog, demo, users, keys, cert, grading):
         app.cli.add_command(group)
     app.cli.add_command(assemble_command, "assemble")
 
