@@ -19,6 +19,7 @@ from .bank.yaml_format import read_bank_dir
 from .catalog.services import ensure_organization, load_scheme_file, load_standard_file
 from .catalog.standards import load_standard
 from .extensions import db
+from .grading.demo import load_demo_results
 from .plans.demo import load_demo_plan
 from .registration.services import load_rules_file
 
@@ -90,5 +91,6 @@ def load_demo() -> list[str]:
             create_user(username, PASSWORD, name, roles, orgs[org].id)
         lines.append(f"  {username:<16} {name}（{', '.join(sorted(roles))}）")
     lines += load_demo_plan("miit-eec", "demo-college")
+    lines += load_demo_results("miit-eec", "demo-college", PASSWORD)
     db.session.commit()
     return lines
