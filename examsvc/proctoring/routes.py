@@ -146,9 +146,6 @@ def _strings() -> dict[str, str]:
         "switch_from": _("New PC %(ip)s asks to take over since %(at)s", ip="{ip}", at="{at}"),
         "left": _("%(t)s left", t="{t}"),
         "extended": _("+%(n)s min", n="{n}"),
-        "paused": _("paused"),
-        "ticket_tail": _("ticket …%(n)s", n="{n}"),
-        "seat_free": _("free"),
         "seat_spare": _("spare"),
         "seat_blocked": _("blocked"),
         "alert_offline": _("Offline for %(n)s s", n="{n}"),
@@ -172,9 +169,6 @@ def _strings() -> dict[str, str]:
         "need_message": _("Write the message to send"),
         "need_confirm": _("Tick the box to confirm cancelling the result"),
         "bad_minutes": _("Minutes must be a whole number from 1 to %(n)s", n=MAX_EXTEND_MINUTES),
-        "start_code": _("Start code"),
-        "start_code_off": _("No start code"),
-        "needs_authorization": _("Candidates wait for the invigilator's start"),
         "authorized": _("authorized %(at)s", at="{at}"),
         "enable_code": _("Make a new start code"),
         "disable_code": _("Remove the start code"),
@@ -192,16 +186,9 @@ def _strings() -> dict[str, str]:
         "presence": _("Connection"),
         "warnings": _("Warnings"),
         "anomalies": _("Anomalies"),
-        "extra_time": _("Extra time"),
-        "remaining": _("Time left"),
-        "answered": _("Answered"),
-        "state": _("State"),
-        "approve": _("Approve PC change"),
-        "refuse": _("Refuse PC change"),
         "confirm_void": _(
             "I confirm: the results of every part of the selected candidates are cancelled"
         ),
-        "minutes_unit": _("minutes"),
         "close": _("Close"),
     }
 

@@ -7,7 +7,7 @@ minutes (the candidate's time grows by ten minutes); a copy attempt shows on the
 candidate signs in on a second PC, the board shows the request, the invigilator approves it and
 the new PC carries on with the saved answers while the old one is told it was replaced.
 
-A second test lays out a 120-seat room (10 × 12) on 1366 × 768 with a stand-in for the server
+Then the board outlives a server restart (gunicorn killed and started again). A last test lays out a 120-seat room (10 × 12) on 1366 × 768 with a stand-in for the server
 (the page's socket.io client replaced by a script answering ``watch`` with 120 seats): every
 seat in view without scrolling the page, filters, sorting, alerts and the keyboard.
 """
@@ -19,24 +19,29 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from examsvc.auth.models import User
 from examsvc.auth.roles import Role
 from examsvc.catalog.models import Organization
+from examsvc.delivery import services as delivery
 from examsvc.delivery.models import Answer, Sitting
 from examsvc.delivery.services import paper_items
 from examsvc.extensions import db
 from examsvc.proctoring import services
+from examsvc.proctoring.actions import parse_action
 from examsvc.registration.models import Registration
 from examsvc.sites.models import Room
 from tests.conftest import PASSWORD, open_demo_plan
 from tests.e2e.test_browser import browser, live_server  # noqa: F401 (fixtures)
 from tests.e2e.test_exam_browser import _ready, _saved, _seconds, _sign_in_and_start
+from tests.integration.test_exam_socket import Server
 
 pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 1366, "height": 768}
@@ -282,6 +287,64 @@ def test_board_and_candidate_pages_live(
     assert db.session.scalar(select(Answer).where(Answer.sitting_id == sitting.id)) is not None
 
 
+# ---- a server restart ----------------------------------------------------------------------------
+
+
+def test_the_board_comes_back_whole_after_a_server_restart(
+    app: Flask, contexts: Callable[[], Any], room101: Room101, tmp_path: Path
+) -> None:
+    """gunicorn (eventlet) killed and started again: the board says it lost the server,
+    reconnects by itself and shows what happened meanwhile (a pause made elsewhere)."""
+    reg = room101.regs[0]
+    delivery.start(delivery.sitting_of(reg, "theory"), datetime.now(UTC))
+    delivery.commit()
+    server = Server(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "server.log").start()
+    try:
+        board = _open_board(
+            contexts(), server.url, room101.invigilator, room101.plan_id, room101.room_id
+        )
+        board.wait_for_selector(f".tile[data-id='{reg.id}'].st-in_progress")
+        server.kill()
+        board.wait_for_selector("#conn[data-state=offline]")
+        request = parse_action(
+            {
+                "action": "pause",
+                "plan_id": room101.plan_id,
+                "room_id": room101.room_id,
+                "targets": "room",
+                "part": "theory",
+                "reason": {"category": "environment", "code": "power_cut", "text": ""},
+            },
+            ("theory", "practical"),
+        )
+        services.act(room101.invigilator, request, datetime.now(UTC))
+        delivery.commit()
+        server.start()  # the same port
+        board.wait_for_selector(f".tile[data-id='{reg.id}'].st-paused", timeout=20000)
+        board.wait_for_selector("#conn[data-state=online]")
+        assert "暂停" in board.inner_text("#log")
+        assert board.errors == [], board.errors
+
+        # the plan's organization admin watches only: no action bar, a click shows the details
+        admin = db.session.scalar(select(User).where(User.username == "admin"))
+        assert admin is not None
+        viewer = _open_board(contexts(), server.url, admin, room101.plan_id, room101.room_id)
+        _tile(viewer, reg).wait_for()
+        assert viewer.locator(".action-bar, #act-dialog, #switch-actions").count() == 0
+        _tile(viewer, reg).click()
+        assert viewer.locator("#details").is_visible()
+        assert reg.candidate.name in viewer.inner_text("#details")
+        assert viewer.errors == [], viewer.errors
+        viewer.goto(f"{server.url}/invigilation/{room101.plan_id}/site")
+        row = viewer.locator(f"#room-{room101.room_id}")
+        assert row.locator("[data-count=paused]").inner_text() == "1"
+        _shot(viewer, tmp_path, "site-overview")
+        viewer.goto(f"{server.url}/invigilation/")
+        _shot(viewer, tmp_path, "invigilation-index")
+    finally:
+        server.stop()
+
+
 # ---- 120 seats on a laptop ----------------------------------------------------------------------
 
 FAKE_IO = """
@@ -508,6 +571,6 @@ def test_a_120_seat_room_fits_a_laptop_screen(
     board.click("#act-send")
     assert board.inner_text("#act-error") != ""
     assert board.locator("#act-result").is_hidden()
+    _shot(board, tmp_path, "board-120-dialog")
     board.click("#act-cancel")
-    _shot(board, tmp_path, "board-120-selected")
     assert board.errors == [], board.errors
