@@ -223,6 +223,11 @@
       if (ev.target === check) return;
       onSeatClick(id, ev);
     });
+    if (!CAN_ACT) {
+      // Watching only: no checkbox, so the row itself takes the focus and Enter.
+      row.tabIndex = 0;
+      row.addEventListener("keydown", (ev) => ev.key === "Enter" && onSeatClick(id, ev));
+    }
     listBody.append(row);
     const v = { tile, seatLabel, pres, name, ticket, state, time, bAnom, bWarn, bSwitch, row, check, cSeat, cName, cTicket, parts, cPres, cAnom, cWarn };
     views.set(id, v);
@@ -402,6 +407,12 @@
         if (a) li.querySelector("button").textContent = `${a.label} ${a.text}`;
       });
       return;
+    }
+    // Screen readers hear the alerts that are new, not every second's new count.
+    const before = new Set((alertKey || "").split(","));
+    const news = found.filter((a) => !before.has(`${a.id}:${a.kind}`));
+    if (alertKey !== null && news.length) {
+      $("alert-news").textContent = news.map((a) => `${a.label} ${a.text}`).join("；");
     }
     alertKey = key;
     const focused = document.activeElement && document.activeElement.closest("#alert-list li");
