@@ -1,9 +1,11 @@
-"""``examsvc keys generate|rotate|list`` and the offline ``examsvc cert verify``.
+"""``examsvc keys generate|rotate|list``, the offline ``examsvc cert verify`` and
+``examsvc cert issue|list|render`` on the database.
 
 ``keys`` works on the folder ``CERT_KEYS_DIR`` (default ``<instance>/cert-keys``). ``cert
 verify`` needs no app and no database, only the JWK set (and, for revocations, a status list):
 the same command works on a laptop with no network. Its exit status is 0 for a valid
 certificate, 1 for any other verdict, 2 when the key or status-list file cannot be used.
+``cert list`` and ``cert render`` print the verify URL with ``CERT_VERIFY_BASE_URL``.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ def keys_list() -> None:
 
 @click.group("cert")
 def cert() -> None:
-    """Certificates: offline verification of a QR token."""
+    """Certificates: offline verification of a QR token; issue, list and print."""
 
 
 def _day(day: date | None) -> str:
@@ -168,3 +170,76 @@ def cert_verify(token_or_url: str, keys_file: Path, status_file: Path | None) ->
     _print(result)
     if not result.valid:
         sys.exit(EXIT_NOT_VALID)
+
+
+@cert.command("issue")
+@click.option("--plan", "plan_id", type=int, required=True, help="Exam plan id.")
+@with_appcontext
+def cert_issue(plan_id: int) -> None:
+    """Issue a certificate for every released pass of a plan that has none (idempotent)."""
+    from ..errors import DomainError
+    from ..extensions import db
+    from ..plans.models import ExamPlan
+    from .services import issue_plan
+
+    plan = db.session.get(ExamPlan, plan_id)
+    if plan is None:
+        _fail(f"没有编号为 {plan_id} 的考核计划")
+    try:
+        report = issue_plan(plan, None, datetime.now(UTC))
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(" ".join([exc.message, *exc.details]))
+    for problem in report.skipped:
+        click.secho(f"未签发：{problem}", fg="yellow")
+    click.echo(f"已签发 {len(report.issued)} 张证书；{report.already} 名考生此前已有证书")
+
+
+@cert.command("list")
+@click.option("--plan", "plan_id", type=int, help="Only this exam plan's certificates.")
+@with_appcontext
+def cert_list(plan_id: int | None) -> None:
+    """Certificates with their holder, state and verify URL (the QR's content)."""
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from .models import IssuedCertificate
+    from .services import verify_url
+
+    query = select(IssuedCertificate).order_by(IssuedCertificate.number)
+    if plan_id is not None:
+        query = query.where(IssuedCertificate.plan_id == plan_id)
+    rows = list(db.session.scalars(query))
+    if not rows:
+        click.echo("还没有证书" + (f"（计划 {plan_id}）" if plan_id is not None else ""))
+        return
+    for row in rows:
+        state = "已撤销" if row.revoked else "有效"
+        click.echo(f"{row.number}  {row.name}  {state}  {row.check_code}  {verify_url(row)}")
+
+
+@cert.command("render")
+@click.argument("number")
+@click.option("--format", "fmt", type=click.Choice(["png", "pdf"]), required=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@with_appcontext
+def cert_render(number: str, fmt: str, out: Path) -> None:
+    """Print the certificate NUMBER to a PNG or PDF file (A4 landscape)."""
+    from ..errors import DomainError
+    from ..plans.documents import cjk_font
+    from .render import render_pdf, render_png
+    from .services import by_number, certificate_data
+    from .settings import layout_for
+
+    try:
+        row = by_number(number)
+        font = cjk_font(current_app.config.get("EXAMSVC_CJK_FONT"))
+    except DomainError as exc:
+        _fail(exc.message)
+    data = certificate_data(row)
+    layout = layout_for(row.level.certificate)
+    body = render_pdf([data], layout, font) if fmt == "pdf" else render_png(data, layout, font)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(body)
+    click.echo(f"已输出证书 {row.number} → {out}（{len(body)} 字节）")

@@ -302,6 +302,17 @@ def token_from(text: str) -> str:
     return text
 
 
+def peek_claims(token: object) -> Claims | None:
+    """The claims a token carries, not verified (None when they cannot be read): to find the
+    certificate a token names before ``verify`` judges it. Never show them on their own."""
+    if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_LENGTH:
+        return None
+    try:
+        return decode_claims(decode_sign1(b32decode(token)).payload)
+    except ValueError:  # CoseMalformed and ClaimsError included
+        return None
+
+
 def _status_of(claims: Claims, status: StatusList | None) -> tuple[bool | None, str]:
     """Whether ``status`` says the certificate is revoked (None: it does not cover it)."""
     if status is None:
