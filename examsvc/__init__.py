@@ -62,6 +62,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .auth.routes import bp as auth_bp
     from .bank.routes import bp as bank_bp
     from .catalog.routes import bp as catalog_bp
+    from .certificates.routes import bp as certificates_bp
+    from .certificates.verify_routes import bp as verify_bp
     from .core.routes import bp as core_bp
     from .delivery.paper_routes import bp as exam_paper_bp
     from .delivery.routes import bp as exam_bp
@@ -92,6 +94,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         marking_bp,
         results_bp,
         invigilation_bp,
+        certificates_bp,
+        verify_bp,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # token-only, see api.routes
