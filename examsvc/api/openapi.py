@@ -96,6 +96,57 @@ SCHEMAS: dict[str, Any] = {
             "graduating": {"type": "boolean", "description": "in the final year (应届)"},
         },
     },
+    "Verification": {
+        "type": "object",
+        "required": ["status", "status_name", "message", "revocation_checked", "certificate"],
+        "properties": {
+            "status": {
+                "type": "string",
+                "enum": [
+                    "valid",
+                    "revoked",
+                    "expired",
+                    "invalid_signature",
+                    "unknown_key",
+                    "malformed",
+                ],
+            },
+            "status_name": {"type": "string", "examples": ["有效"]},
+            "message": {"type": "string", "description": "why, in Chinese"},
+            "kid": {"type": ["string", "null"], "description": "the signing key's id"},
+            "check_code": {
+                "type": ["string", "null"],
+                "description": "XXXX-XXXX, as printed under the QR (signed tokens only)",
+            },
+            "revocation_checked": {"type": "boolean"},
+            "certificate": {
+                "oneOf": [{"$ref": "#/components/schemas/CertificateFacts"}, {"type": "null"}],
+                "description": "only for valid, revoked and expired",
+            },
+        },
+    },
+    "CertificateFacts": {
+        "type": "object",
+        "properties": {
+            "number": {"type": "string", "examples": ["S000137000123255000001"]},
+            "name": _TEXT,
+            "id_number_masked": {"type": "string", "description": "all but the last 4 masked"},
+            "id_last4": _TEXT,
+            "certificate": {"type": "string", "description": "catalog code, e.g. web-frontend"},
+            "certificate_name": _TEXT,
+            "level": {"type": "integer", "description": "national level 1–5 (初级 = 5)"},
+            "level_name": {"type": "string", "examples": ["初级（五级）"]},
+            "issued": {"type": "string", "format": "date"},
+            "expires": {"type": ["string", "null"], "format": "date"},
+            "issuer": {"type": ["string", "null"]},
+            "status_list": _TEXT,
+            "status_index": {"type": "integer"},
+            "revocation": {
+                "type": ["object", "null"],
+                "properties": {"date": {"type": "string", "format": "date"}, "reason": _TEXT},
+            },
+        },
+    },
     "Registration": {
         "type": "object",
         "properties": {
@@ -197,6 +248,28 @@ def document(server: str) -> dict[str, Any]:
                         "401": _UNAUTHORIZED,
                         "404": _NOT_FOUND,
                         "409": _PROBLEM,
+                    },
+                }
+            },
+            "/verify/{token}": {
+                "get": {
+                    "summary": "Verify a certificate's QR token (the part after /v/ in its URL)",
+                    "description": (
+                        "Public and rate-limited. Every token gets a verdict: `status` is valid, "
+                        "revoked, expired, invalid_signature, unknown_key or malformed; the "
+                        "certificate's facts only when its signature held. Offline: "
+                        "/.well-known/examsvc-keys.json and docs/certificates.md."
+                    ),
+                    "security": [],
+                    "parameters": [
+                        {"name": "token", "in": "path", "required": True, "schema": _TEXT}
+                    ],
+                    "responses": {
+                        "200": {"description": "The verdict", "content": _json("Verification")},
+                        "429": {
+                            "description": "Too many requests; wait a minute",
+                            "content": _json("Error"),
+                        },
                     },
                 }
             },

@@ -1,4 +1,5 @@
-"""/api/v1: an institution's own system registers candidates and reads seat assignments.
+"""/api/v1: an institution's own system registers candidates and reads seat assignments;
+anyone's system verifies a certificate's QR token (public, rate-limited).
 
 Requests authenticate with ``Authorization: Bearer <token>`` only (see auth.setup: session
 cookies are ignored under /api/), which is why the blueprint needs no CSRF token.
@@ -6,6 +7,7 @@ cookies are ignored under /api/), which is why the blueprint needs no CSRF token
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, jsonify, request, url_for
@@ -13,7 +15,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..auth.roles import REGISTRARS, public, roles_required
+from ..certificates.services import check_token
+from ..certificates.verify_routes import PRIVATE, verification_json, verify_limit
 from ..errors import DomainError
+from ..extensions import limiter
 from ..plans.models import ExamPlan
 from ..plans.services import STATE_NAMES, get_plan, plans_of
 from ..registration.models import Registration
@@ -71,6 +76,14 @@ def _registration(reg: Registration) -> dict[str, Any]:
 def openapi() -> ResponseReturnValue:
     """The OpenAPI 3.1 description of this API."""
     return jsonify(document(request.host_url.rstrip("/") + url_for("api.plans")))
+
+
+@bp.route("/verify/<token>")
+@public
+@limiter.limit(verify_limit)
+def verify(token: str) -> ResponseReturnValue:
+    """The verdict on a certificate's QR token, for machines; never an error for a bad token."""
+    return jsonify(verification_json(check_token(token, datetime.now(UTC)))), 200, PRIVATE
 
 
 @bp.route("/plans")
