@@ -147,6 +147,21 @@ EXPECTED: dict[str, set[Role] | None] = {
     "marking.answer_file": {Role.RATER},
     "results.lookup": PUBLIC,
     "results.appeal": PUBLIC,
+    "certificates.index": {ADMIN},
+    "certificates.plan": {ADMIN},
+    "certificates.issue": {ADMIN},
+    "certificates.revoke": {ADMIN},
+    "certificates.download": {ADMIN},
+    "certificates.plan_zip": {ADMIN},
+    "certificates.national": {ADMIN},
+    "certificates.settings_page": {ADMIN},
+    "certificates.layout": {ADMIN},
+    "certificates.layout_preview": {ADMIN},
+    "verify.page": PUBLIC,
+    "verify.find": PUBLIC,
+    "verify.keys": PUBLIC,
+    "verify.status": PUBLIC,
+    "api.verify": PUBLIC,
 }
 
 
@@ -183,6 +198,11 @@ def ids(app: Flask, catalog: object, make_user: Callable[..., User]) -> dict[str
         "script_id": 1,  # no script exists: the pages answer 404 to those let in
         "appeal_id": 1,
         "file_id": 1,
+        "cert_id": 1,  # no certificate exists: the pages answer 404 to those let in
+        "kind": "pdf",
+        "certificate_id": level.certificate_id,
+        "token": "NOTATOKEN",  # malformed: the verify pages answer with that verdict
+        "list_id": "S0001-2025",  # no such status list: 404
     }
 
 
