@@ -18,6 +18,7 @@ from .bank.services import import_bank
 from .bank.yaml_format import read_bank_dir
 from .catalog.services import ensure_organization, load_scheme_file, load_standard_file
 from .catalog.standards import load_standard
+from .certificates.demo import load_demo_certificates
 from .extensions import db
 from .grading.demo import load_demo_results
 from .plans.demo import load_demo_plan
@@ -92,5 +93,6 @@ def load_demo() -> list[str]:
         lines.append(f"  {username:<16} {name}（{', '.join(sorted(roles))}）")
     lines += load_demo_plan("miit-eec", "demo-college")
     lines += load_demo_results("miit-eec", "demo-college", PASSWORD)
+    lines += load_demo_certificates("miit-eec")
     db.session.commit()
     return lines
