@@ -18,6 +18,7 @@ PURE := examsvc/bank/model.py examsvc/bank/yaml_format.py examsvc/bank/xlsx_form
         examsvc/certificates/number.py examsvc/certificates/cose.py examsvc/certificates/keys.py \
         examsvc/certificates/keystore.py examsvc/certificates/token.py \
         examsvc/certificates/status_list.py examsvc/certificates/render.py \
+        examsvc/certificates/exports.py \
         examsvc/grading/scoring.py examsvc/grading/marking.py examsvc/grading/results.py \
         examsvc/grading/statistics.py examsvc/grading/charts.py examsvc/grading/exports.py
 
