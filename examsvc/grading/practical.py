@@ -143,7 +143,7 @@ def prepare_marking(plan: ExamPlan, actor: User | None, now: datetime) -> RunRep
     ):
         items.setdefault(pi.paper_id, []).append(pi)
     for version in {pi.version for pis in items.values() for pi in pis}:
-        rubric_of(version, Decimal(settings.rubric_step))  # every rubric must be markable
+        rubric_of(version, services.rubric_step(settings))  # every rubric must be markable
     report = RunReport()
     new: list[Script] = []
     touched: list[Registration] = []
@@ -372,7 +372,7 @@ def record_marking(
             f"密号 {number}：该答卷所属的实操考试已被取消成绩（违纪），不能评分：请联系管理员"
         )
     settings = settings_of(plan)
-    rubric = rubric_of(script.version, Decimal(settings.rubric_step))
+    rubric = rubric_of(script.version, services.rubric_step(settings))
     values = parse_scores(rubric, scores, number)
     notes = [c.strip() for c in comments] + [""] * (len(values) - len(comments))
     pure = PureMarking(

@@ -143,9 +143,16 @@ def mc_policy(settings: GradingSettings) -> McPolicy:
         return McPolicy(settings.mc_policy, Decimal(settings.mc_partial_ratio))
 
 
+def rubric_step(settings: GradingSettings) -> Decimal:
+    """The step rater scores move in, as written (0.5, not the stored 0.50)."""
+    return Decimal(_plain(settings.rubric_step))
+
+
 def arbitration_policy(settings: GradingSettings) -> ArbitrationPolicy:
     with rules():
-        return ArbitrationPolicy(Decimal(settings.threshold_ratio), settings.arbitrated_rule)
+        return ArbitrationPolicy(
+            Decimal(_plain(settings.threshold_ratio)), settings.arbitrated_rule
+        )
 
 
 def _settings_row(plan: ExamPlan) -> GradingSettings | None:
@@ -274,13 +281,12 @@ def _check_step(plan: ExamPlan, step: Decimal) -> None:
     """Every criterion of every practical item on the plan's papers must take full marks."""
     from ..bank.convert import version_data
 
-    versions = db.session.scalars(
-        select(ItemVersion)
-        .join(PaperItem, PaperItem.item_version_id == ItemVersion.id)
+    used = (
+        select(PaperItem.item_version_id)
         .join(Registration, Registration.paper_id == PaperItem.paper_id)
         .where(Registration.plan_id == plan.id, PaperItem.part_kind == "practical")
-        .distinct()
-    ).all()
+    )
+    versions = db.session.scalars(select(ItemVersion).where(ItemVersion.id.in_(used))).all()
     for version in versions:
         for criterion in version_data(version.item, version).rubric:
             with rules():
