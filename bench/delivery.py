@@ -169,6 +169,7 @@ def run_one(kind: str, n: int, seats: list[Seat], work: Path, args: argparse.Nam
             cookies = [""] * len(seats)
         cands = [Candidate(s.reg_id, c, s.singles) for s, c in zip(seats, cookies, strict=True)]
         result = drive(server, cands, kind == "product", args)
+        restarts = server.restarts()
     finally:
         server.stop()
     out: Outcome = result["outcome"]
@@ -188,6 +189,7 @@ def run_one(kind: str, n: int, seats: list[Seat], work: Path, args: argparse.Nam
         "errors": errors,
         "error_kinds": dict(out.errors),
         "lost": lost_answers(out.acked, stored),
+        "worker_restarts": restarts,
         "acked_items": len(out.acked),
         "max_acks_per_s": round(out.saturation_acks / args.saturation, 1),
         "saturated_p50_ms": percentile(out.saturation_ms, 0.50),

@@ -77,10 +77,12 @@ class Outcome:
 GRACE = 30.0  # an acknowledgement later than this after the phase counts as missing
 
 
-def shared_session() -> aiohttp.ClientSession:
+def shared_session(force_close: bool = False) -> aiohttp.ClientSession:
     """One session for every client of the process: no connection limit (each websocket holds
-    one), no cookie jar (each client sends its own cookie)."""
-    connector = aiohttp.TCPConnector(limit=0)
+    one), no cookie jar (each client sends its own cookie). With ``force_close`` every request
+    has a connection of its own, as each browser does, instead of one another client left
+    idle in the pool, which the server closes after its keep-alive of 2 s."""
+    connector = aiohttp.TCPConnector(limit=0, force_close=force_close)
     return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
 

@@ -23,6 +23,36 @@ GUNICORN = Path(sys.executable).parent / "gunicorn"
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 if it is gone)."""
+    with suppress(OSError, IndexError, ValueError):
+        fields = _stat(pid)
+        return (int(fields[11]) + int(fields[12])) / TICKS
+    return 0.0
+
+
+def tree_cpu_seconds(root: int, exclude: int | None = None) -> float:
+    """CPU time of every live process under ``root`` (not ``root`` itself), leaving out the
+    subtree of ``exclude``: what the browsers of this benchmark use, without its server."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with suppress(OSError, IndexError, ValueError):
+                children.setdefault(int(_stat(int(entry.name))[1]), []).append(int(entry.name))
+    total, todo = 0.0, list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        if pid == exclude:
+            continue
+        total += process_cpu_seconds(pid)
+        todo += children.get(pid, [])
+    return total
+
+
 def product_env(database: Path, scheduler: bool = True) -> dict[str, str]:
     """The product's environment: the embedded SQLite default, scheduler on as deployed."""
     return {
@@ -88,12 +118,7 @@ class Server:
     def cpu_seconds(self) -> float:
         """User + system CPU time of the worker so far."""
         pid = self.worker_pid()
-        if pid is None:
-            return 0.0
-        with suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / TICKS
-        return 0.0
+        return 0.0 if pid is None else process_cpu_seconds(pid)
 
     def stop(self) -> None:
         """SIGKILL the whole group (master and worker): every acknowledgement was committed."""
@@ -103,6 +128,12 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
         self.proc = None
+
+    def restarts(self) -> int:
+        """Workers the master booted after the first: gunicorn kills a worker that does not
+        check in within ``--timeout`` (30 s), dropping every connection it held."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return max(0, text.count("Booting worker") - 1)
 
     def tail(self, lines: int = 30) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import re
 import shutil
 import time
@@ -26,12 +27,13 @@ from typing import Any
 import aiohttp
 
 from .delivery_clients import CSRF, NS, shared_session, socket_client
-from .delivery_servers import Server, product_env
+from .delivery_servers import Server, product_env, tree_cpu_seconds
 from .delivery_setup import Seat, build
 
 WAITING_CSRF = re.compile(r'data-csrf="([^"]+)"')
 PHASES = ("signed_in", "started", "shown", "online")
 TARGET_P99_S = 10.0
+STEP_TIMEOUT_MS = 180_000  # one browser step under the storm (Playwright's default is 30 s)
 
 
 class Refused(Exception):
@@ -82,22 +84,26 @@ async def _candidate(
         await sio.disconnect()
 
 
-async def _storm(conn: Any, base: str, seats: list[Seat]) -> tuple[list[dict], Counter[str]]:
-    async with shared_session() as http:
+async def _storm(conn: Any, base: str, seats: list[Seat]) -> tuple[list, Counter[str], float]:
+    async with shared_session(force_close=True) as http:
         conn.send("ready")
         t0 = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        cpu = time.process_time()
         times: list[dict[str, float]] = [{} for _ in seats]
         done = await asyncio.gather(
             *(_candidate(http, base, s, t0, t) for s, t in zip(seats, times, strict=True)),
             return_exceptions=True,
         )
-    errors = Counter(f"{type(e).__name__}: {e}"[:80] for e in done if isinstance(e, BaseException))
-    return times, errors
+        cpu = time.process_time() - cpu
+    return times, _errors(done), cpu
+
+
+def _errors(done: list[Any]) -> Counter[str]:
+    return Counter(f"{type(e).__name__}: {e}"[:80] for e in done if isinstance(e, BaseException))
 
 
 def storm_process(conn: Any, base: str, seats: list[Seat]) -> None:
-    times, errors = asyncio.run(_storm(conn, base, seats))
-    conn.send((times, errors))
+    conn.send(asyncio.run(_storm(conn, base, seats)))
     conn.close()
 
 
@@ -118,7 +124,10 @@ def summary(kind: str, n: int, times: list[dict[str, float]], errors: Counter[st
     return line
 
 
-def protocol_storm(server: Server, seats: list[Seat], procs: int) -> tuple[list, Counter[str]]:
+def protocol_storm(
+    server: Server, seats: list[Seat], procs: int
+) -> tuple[list, Counter[str], float]:
+    """The storm from ``procs`` client processes; times, errors and the clients' CPU seconds."""
     ctx = multiprocessing.get_context("spawn")
     workers, pipes = [], []
     for k in range(procs):
@@ -133,22 +142,25 @@ def protocol_storm(server: Server, seats: list[Seat], procs: int) -> tuple[list,
         t0 = time.time() + 1
         for pipe in pipes:
             pipe.send(t0)
-        times, errors = [], Counter[str]()
+        times, errors, cpu = [], Counter[str](), 0.0
         for pipe in pipes:
-            got, errs = pipe.recv()
+            got, errs, used = pipe.recv()
             times += got
             errors.update(errs)
+            cpu += used
     finally:
         for worker in workers:
             worker.join(timeout=60)
             if worker.is_alive():
                 worker.kill()
-    return times, errors
+    return times, errors, cpu
 
 
-async def browser_storm(base: str, seats: list[Seat]) -> tuple[list, Counter[str]]:
+async def browser_storm(
+    base: str, seats: list[Seat], server: Server
+) -> tuple[list, Counter[str], float]:
     """Real Chromium pages: open the sign-in page, then all at once sign in, start, and wait
-    for the first question to be visible."""
+    for the first question to be visible; the browsers' CPU seconds meanwhile."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -159,29 +171,30 @@ async def browser_storm(base: str, seats: list[Seat]) -> tuple[list, Counter[str
         pages = []
         for _ in seats:
             context = await browser.new_context(viewport={"width": 1366, "height": 768})
+            context.set_default_timeout(STEP_TIMEOUT_MS)
             page = await context.new_page()
             await page.goto(base + "/exam/login")
             pages.append(page)
         t0 = time.time() + 1
         times: list[dict[str, float]] = [{} for _ in seats]
+        cpu = tree_cpu_seconds(os.getpid(), server.proc.pid if server.proc else None)
 
         async def one(page: Any, seat: Seat, t: dict[str, float]) -> None:
             await asyncio.sleep(max(0.0, t0 - time.time()))
             await page.fill("input[name=ticket_number]", seat.ticket)
             await page.fill("input[name=id_number]", seat.id_number)
             await page.click("button[type=submit]")
-            await page.wait_for_url(base + "/exam/", timeout=120_000)
+            await page.wait_for_url(base + "/exam/")
             t["signed_in"] = time.time() - t0
             await page.check("#ready")
             await page.click("button[data-start='/exam/api/theory/start']")
-            await page.wait_for_url(base + "/exam/paper/theory*", timeout=120_000)
+            await page.wait_for_url(base + "/exam/paper/theory*")
             t["started"] = time.time() - t0
             first = seat.singles[0][0]
-            await page.wait_for_selector(f"#q-{first}", state="visible", timeout=120_000)
+            await page.wait_for_selector(f"#q-{first}", state="visible")
             t["shown"] = time.time() - t0
             await page.wait_for_function(
-                "document.getElementById('connection').dataset.state === 'online'",
-                timeout=120_000,
+                "document.getElementById('connection').dataset.state === 'online'"
             )
             t["online"] = time.time() - t0
 
@@ -189,9 +202,9 @@ async def browser_storm(base: str, seats: list[Seat]) -> tuple[list, Counter[str
             *(one(p, s, t) for p, s, t in zip(pages, seats, times, strict=True)),
             return_exceptions=True,
         )
+        cpu = tree_cpu_seconds(os.getpid(), server.proc.pid if server.proc else None) - cpu
         await browser.close()
-    errors = Counter(f"{type(e).__name__}: {e}"[:80] for e in done if isinstance(e, BaseException))
-    return times, errors
+    return times, _errors(done), cpu
 
 
 def run_storms(args: Any, work: Path) -> list[dict]:
@@ -208,13 +221,15 @@ def run_storms(args: Any, work: Path) -> list[dict]:
         try:
             cpu = server.cpu_seconds()
             if kind == "protocol":
-                times, errors = protocol_storm(server, seats, args.client_procs)
+                times, errors, clients = protocol_storm(server, seats, args.client_procs)
             else:
-                times, errors = asyncio.run(browser_storm(server.url, seats))
+                times, errors, clients = asyncio.run(browser_storm(server.url, seats, server))
             cpu = server.cpu_seconds() - cpu
+            restarts = server.restarts()
         finally:
             server.stop()
         line = summary(kind, n, times, errors)
-        line["server_cpu_s"] = round(cpu, 1)
+        line |= {"server_cpu_s": round(cpu, 1), "client_cpu_s": round(clients, 1)}
+        line |= {"worker_restarts": restarts, "loadavg": round(os.getloadavg()[0], 2)}
         lines.append(line)
     return lines
