@@ -205,6 +205,8 @@ def _detail(action: str, data: dict[str, object]) -> str:
     if action == "start_code":
         code = data.get("start_code")
         bits.append(f"开考码 {code}" if code else "取消开考码")
+    if action == "require_authorization" and "enabled" in data:
+        bits.append("开启" if data["enabled"] else "关闭")
     if data.get("message"):
         bits.append(f"「{data['message']}」")
     return "；".join(bits)
