@@ -48,9 +48,11 @@ class Exam:
         return report
 
     def scripts(self, reg: Registration | None = None) -> list[Script]:
-        query = select(Script).where(Script.plan_id == self.plan.id).order_by(Script.id)
+        query = select(Script).order_by(Script.id)
         if reg is not None:
             query = query.where(Script.registration_id == reg.id)
+        else:
+            query = query.where(Script.plan_id == self.plan.id)
         return list(db.session.scalars(query))
 
     def mark(self, script: Script, rater_id: int | None, total: Decimal | str) -> Script:
