@@ -47,6 +47,7 @@ from examsvc.certificates.token import (
     b32encode,
     decode_claims,
     encode_claims,
+    peek_claims,
     sign,
     token_from,
     verify,
@@ -401,3 +402,13 @@ def test_the_worked_example_of_the_docs() -> None:
     assert f"`{encode_bitstring(bitstring([17]))}`" in docs
     assert datetime.fromtimestamp(1751248800, UTC) == SIGNED
     assert date(1970, 1, 1) + timedelta(days=20269) == date(2025, 6, 30)
+
+
+def test_peek_reads_the_claims_without_judging_them() -> None:
+    signer, _ = make_key()
+    token = sign(make_claims(), signer).token
+    assert peek_claims(token) == make_claims()
+    stranger, _ = make_key()
+    assert peek_claims(sign(make_claims(), stranger).token) == make_claims()  # any key
+    for bad in ("", token[:-9], token.lower(), "A" * 5000, None, 42):
+        assert peek_claims(bad) is None
