@@ -84,7 +84,7 @@ def login() -> ResponseReturnValue:
         except DeliveryError as exc:
             error, status = exc.message, exc.status
         else:
-            _tell_the_board(row.registration)
+            _tell_the_board(row.registration, pending=row.state == "pending")
             session[SESSION_KEY] = row.id
             if row.state == "pending":
                 return redirect(url_for("exam.pending"))
@@ -105,13 +105,28 @@ def pending() -> ResponseReturnValue:
     return render_template("exam/pending.html"), 202
 
 
-def _tell_the_board(reg: Registration) -> None:
-    """The sign-in is stored; the room's board shows the candidate (or the pending switch)."""
+def _tell_the_board(reg: Registration, pending: bool) -> None:
+    """The sign-in is stored; the room's board shows the candidate (or the pending switch,
+    with its anomaly)."""
     from ..proctoring.pushes import seat_push
+    from .sockets import push_anomaly
 
-    push = seat_push(reg, _now())
+    pushes = [seat_push(reg, _now())]
+    if pending:
+        found = services.latest_anomaly(reg, "second_sign_in")
+        if found is not None:
+            pushes.append(lambda: push_anomaly(found))
     services.commit()
-    push()
+    _run(pushes)
+
+
+def _run(pushes: list[Callable[[], None]]) -> None:
+    """Pushes follow the commit and are best effort: the change is stored whatever they do."""
+    for push in pushes:
+        try:
+            push()
+        except Exception:
+            current_app.logger.exception("push failed")
 
 
 @bp.route("/logout", methods=["POST"])
@@ -143,15 +158,29 @@ def home() -> ResponseReturnValue:
 # ---- the HTTP fallback of the protocol ---------------------------------------------------------
 
 
-def _answer(action: Callable[[], dict[str, Any]]) -> ResponseReturnValue:
-    """Run one protocol action; commit before acknowledging, refuse with code and message."""
+Pushes = list[Callable[[], None]]
+
+
+def _answer(action: Callable[[Pushes], dict[str, Any]]) -> ResponseReturnValue:
+    """Run one protocol action; commit before acknowledging, refuse with code and message.
+    What the action queues in ``pushes`` (the candidate's other tabs, the board) follows the
+    commit, as over Socket.IO."""
+    pushes: Pushes = []
     try:
-        body = action()
+        body = action(pushes)
     except DeliveryError as exc:
         services.rollback()
         return jsonify(ok=False, error=exc.code, message=exc.message), exc.status
     services.commit()
+    _run(pushes)
     return jsonify(body)
+
+
+def _state_pushes(reg: Registration, sitting: Any, now: datetime, pushes: Pushes) -> None:
+    from ..proctoring.pushes import seat_push
+    from .sockets import push_state_later
+
+    pushes += [push_state_later(reg, sitting, now), seat_push(reg, now)]
 
 
 @bp.route("/api/state")
@@ -159,17 +188,19 @@ def _answer(action: Callable[[], dict[str, Any]]) -> ResponseReturnValue:
 @candidate_required
 def state() -> ResponseReturnValue:
     """Every part's state, deadline and saved answers (what a reconnecting browser needs)."""
-    return _answer(lambda: {"ok": True} | services.snapshot(g.registration, _now()))
+    return _answer(lambda _: {"ok": True} | services.snapshot(g.registration, _now()))
 
 
 @bp.route("/api/<part>/start", methods=["POST"])
 @public
 @candidate_required
 def start(part: str) -> ResponseReturnValue:
-    def act() -> dict[str, Any]:
-        now = _now()
-        services.start(services.sitting_of(g.registration, part), now)
-        return {"ok": True} | services.snapshot(g.registration, now)
+    def act(pushes: Pushes) -> dict[str, Any]:
+        now, reg = _now(), g.registration
+        sitting = services.sitting_of(reg, part)
+        services.start(sitting, now)
+        _state_pushes(reg, sitting, now, pushes)
+        return {"ok": True} | services.snapshot(reg, now)
 
     return _answer(act)
 
@@ -179,16 +210,28 @@ def start(part: str) -> ResponseReturnValue:
 @candidate_required
 def save(part: str) -> ResponseReturnValue:
     """One answer change ``{seq, position, value, flagged}``, acknowledged once stored."""
+    from ..proctoring.pushes import progress_push
+
     payload = request.get_json(silent=True)
-    return _answer(lambda: services.save_answer(g.registration, part, payload, _now()))
+
+    def act(pushes: Pushes) -> dict[str, Any]:
+        ack = services.save_answer(g.registration, part, payload, _now())
+        if ack["outcome"] == "saved":
+            pushes.append(progress_push(g.registration, part, ack["answered"]))
+        return ack
+
+    return _answer(act)
 
 
 @bp.route("/api/<part>/submit", methods=["POST"])
 @public
 @candidate_required
 def submit(part: str) -> ResponseReturnValue:
-    def act() -> dict[str, Any]:
-        services.submit(services.sitting_of(g.registration, part), _now())
+    def act(pushes: Pushes) -> dict[str, Any]:
+        now, reg = _now(), g.registration
+        sitting = services.sitting_of(reg, part)
+        services.submit(sitting, now)
+        _state_pushes(reg, sitting, now, pushes)
         return {"ok": True, "state": "submitted"}
 
     return _answer(act)
@@ -209,7 +252,7 @@ def upload(part: str, position: int) -> ResponseReturnValue:
         return jsonify(ok=False, error="malformed", message=message), 422
     data = sent.read(MAX_FILE_BYTES + 1)
     name = sent.filename
-    return _answer(lambda: services.save_file(g.registration, part, position, name, data, _now()))
+    return _answer(lambda _: services.save_file(g.registration, part, position, name, data, _now()))
 
 
 @bp.route("/api/<part>/files/<int:position>/delete", methods=["POST"])
@@ -220,7 +263,7 @@ def delete_upload(part: str, position: int) -> ResponseReturnValue:
     name = payload.get("name") if isinstance(payload, dict) else None
     if not isinstance(name, str):
         return jsonify(ok=False, error="malformed", message='应为 {"name": 文件名}'), 422
-    return _answer(lambda: services.delete_file(g.registration, part, position, name, _now()))
+    return _answer(lambda _: services.delete_file(g.registration, part, position, name, _now()))
 
 
 @bp.route("/api/<part>/files/<int:position>/<path:name>")
@@ -246,14 +289,10 @@ def anomaly() -> ResponseReturnValue:
     """A browser-observed anomaly ``{kind, at, detail}``: stored, then pushed to invigilators."""
     from .sockets import push_anomaly
 
-    found: list[dict[str, Any]] = []
-
-    def act() -> dict[str, Any]:
+    def act(pushes: Pushes) -> dict[str, Any]:
         kind, at, detail = services.parse_anomaly(request.get_json(silent=True))
-        found.append(services.record_anomaly(g.registration, kind, at, detail, _now()))
+        found = services.record_anomaly(g.registration, kind, at, detail, _now())
+        pushes.append(lambda: push_anomaly(found))
         return {"ok": True}
 
-    response = _answer(act)
-    for pushed in found:
-        push_anomaly(pushed)
-    return response
+    return _answer(act)

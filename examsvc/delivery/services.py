@@ -94,8 +94,11 @@ def sign_in(
     )
     db.session.add(login)
     db.session.flush()
-    for sitting in sittings_of(reg):
-        _record(sitting, "second_sign_in" if live else "sign_in", "candidate", data={"ip": ip})
+    if live is None:
+        for sitting in sittings_of(reg):
+            _record(sitting, "sign_in", "candidate", data={"ip": ip})
+    else:  # one anomaly, on the part that is running (as the board and the record count it)
+        record_anomaly(reg, "second_sign_in", None, f"新电脑 IP {ip}", datetime.now(UTC))
     return login
 
 
@@ -682,6 +685,24 @@ def record_anomaly(
     _record(sitting, kind, actor_kind, data=data)
     sitting.events[-1].at = now
     db.session.flush()
+    return _anomaly(reg, sitting.events[-1])
+
+
+def latest_anomaly(reg: Registration, kind: str) -> dict[str, Any] | None:
+    """The newest stored anomaly of ``kind`` as pushed to the invigilators (or None)."""
+    event = db.session.scalar(
+        select(SittingEvent)
+        .join(Sitting)
+        .where(Sitting.registration_id == reg.id, SittingEvent.kind == kind)
+        .order_by(SittingEvent.id.desc())
+        .limit(1)
+    )
+    return None if event is None else _anomaly(reg, event)
+
+
+def _anomaly(reg: Registration, event: SittingEvent) -> dict[str, Any]:
+    at = aware(event.at)
+    assert at is not None
     return {
         "registration_id": reg.id,
         "plan_id": reg.plan_id,
@@ -689,12 +710,12 @@ def record_anomaly(
         "name": reg.candidate.name,
         "room_id": reg.room_id,
         "seat": reg.seat,
-        "part": sitting.part_kind,
-        "kind": kind,
-        "text": ANOMALY_NAMES[kind],
-        "at": _ms(now),
-        "client_at": at,
-        "detail": data["detail"],
+        "part": event.sitting.part_kind,
+        "kind": event.kind,
+        "text": ANOMALY_NAMES[event.kind],
+        "at": _ms(at),
+        "client_at": event.data.get("client_at"),
+        "detail": event.data.get("detail", ""),
     }
 
 

@@ -33,6 +33,7 @@ from .actions import ActionRequest, Reason
 from .models import Connection, ProctorAction
 
 LIVE_PLAN_STATES = ("published", "in_progress")
+TOGGLES = ("start_code", "require_authorization")  # their audit rows say on or off
 Push = Callable[[], None]
 
 
@@ -317,6 +318,7 @@ def act(user: User, request: ActionRequest, now: datetime) -> Outcome:
     record.skipped = outcome.skipped
     record.data = {
         **outcome.data,
+        **({"enabled": request.enabled} if request.action in TOGGLES else {}),
         **({"minutes": request.minutes} if request.minutes else {}),
         **({"message": request.message} if request.message else {}),
     }

@@ -236,6 +236,11 @@ def test_answers_anomalies_and_notices_flow_both_ways(
         "part": "theory",
         "answered": 1,
     }
+    over_http = client.sio.eio.http  # the same sign-in, through the HTTP fallback
+    change = {"seq": 2, "position": cand.first("multiple"), "value": ["A", "B"]}
+    sent = over_http.post(f"{server.url}/exam/api/theory/answers", json=change, timeout=10)
+    assert sent.json()["answered"] == 2
+    assert board.wait_for("progress", registration_id=cand.reg_id, answered=2)
     assert client.call("anomaly", {"kind": "paste"})["ok"]
     assert board.wait_for("anomaly", registration_id=cand.reg_id)["text"] == "尝试粘贴"
     room.act(board, cand.room_id, "broadcast", [cand.reg_id], message="请调整坐姿")
@@ -253,6 +258,8 @@ def test_an_approved_pc_switch_cuts_the_old_pc_off(
     old = connect(server, cand)
     opened.append(old)
     new_pc = signed_in(server, cand)
+    second = board.wait_for("anomaly", registration_id=cand.reg_id, kind="second_sign_in")
+    assert second["text"] == "在另一台电脑登录"
     pending = board.wait_for("seat", registration_id=cand.reg_id)
     deadline = time.monotonic() + 10
     while pending["pending_switch"] is None and time.monotonic() < deadline:
