@@ -13,6 +13,7 @@ import io
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
@@ -44,7 +45,29 @@ def names() -> dict[str, object]:
         "PART_NAMES": PART_NAMES,
         "PART_STATUS_NAMES": PART_STATUS_NAMES,
         "OVERALL_STATUS_NAMES": OVERALL_STATUS_NAMES,
+        "ACTION_NAMES": {
+            "settings": _("rules changed"),
+            "score_theory": _("theory scored"),
+            "prepare_marking": _("scripts made"),
+            "senior_rater": _("senior raters changed"),
+            "assign_arbiter": _("arbiter assigned"),
+            "send_to_arbitration": _("sent to arbitration"),
+            "score_change": _("score changed"),
+            "release": _("results released"),
+            "regrade": _("key corrected"),
+            "appeal": _("appeal received"),
+            "appeal_review": _("appeal under review"),
+            "appeal_closed": _("appeal closed"),
+        },
     }
+
+
+@bp.app_template_filter("points")
+def points(value: object) -> str:
+    """A score or points as people write them: 6, 4.5, 92.25 (no trailing zeros)."""
+    if value is None:
+        return ""
+    return services._plain(Decimal(str(value)))
 
 
 @dataclass
