@@ -71,13 +71,28 @@ def key_store() -> KeyStore:
     return KeyStore(Path(folder))
 
 
+_KEYSETS: dict[Path, tuple[tuple[int, int, int], KeySet]] = {}
+
+
 def public_keys() -> KeySet:
-    """The published keys; an unreadable key file verifies nothing rather than failing."""
+    """The published keys, read again whenever the key file changes (a rotation replaces it);
+    an unreadable key file verifies nothing rather than failing."""
+    store = key_store()
     try:
-        return key_store().keyset()
+        stat = store.jwks_path.stat()
+    except OSError:
+        return KeySet(())
+    stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    cached = _KEYSETS.get(store.jwks_path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        keyset = store.keyset()
     except KeyStoreError as exc:
         current_app.logger.error("certificate keys unusable: %s", exc)
         return KeySet(())
+    _KEYSETS[store.jwks_path] = (stamp, keyset)
+    return keyset
 
 
 def base_url() -> str:

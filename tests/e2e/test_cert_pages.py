@@ -110,6 +110,9 @@ def test_downloads_print_the_certificate(admin: FlaskClient, plan: ExamPlan, app
     assert cert.number in text and cert.name in text and cert.check_code in text
     png = admin.get(f"/certificates/{cert.id}.png")
     assert Image.open(io.BytesIO(png.data)).size == (1754, 1240)
+    batch = PdfReader(io.BytesIO(admin.get(f"/certificates/plans/{plan.id}/certificates.pdf").data))
+    assert [cert.number in p.extract_text() for p in batch.pages[:1]] == [True]
+    assert len(batch.pages) == PASSES
     archive = admin.get(f"/certificates/plans/{plan.id}/certificates.zip?format=pdf&format=png")
     names = sorted(zipfile.ZipFile(io.BytesIO(archive.data)).namelist())
     assert names == sorted(f"{c.number}.{k}" for c in certs() for k in ("pdf", "png"))
