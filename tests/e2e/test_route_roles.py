@@ -153,6 +153,7 @@ EXPECTED: dict[str, set[Role] | None] = {
     "certificates.revoke": {ADMIN},
     "certificates.download": {ADMIN},
     "certificates.plan_zip": {ADMIN},
+    "certificates.plan_pdf": {ADMIN},
     "certificates.national": {ADMIN},
     "certificates.settings_page": {ADMIN},
     "certificates.layout": {ADMIN},
