@@ -352,14 +352,18 @@ class Checked:
     record: IssuedCertificate | None
 
 
-def _online_status(claims: Claims, record: IssuedCertificate | None, now: datetime) -> StatusList:
-    """The revocation state on record as a status list covering this one certificate."""
-    bits = bytearray(claims.status_index // 8 + 1)
-    if (
-        record is not None
-        and record.revoked_at is not None
-        and (record.status_list, record.status_index) == (claims.status_list, claims.status_index)
+def _online_status(
+    claims: Claims, record: IssuedCertificate | None, now: datetime
+) -> StatusList | None:
+    """The revocation on record as a status list covering this one certificate; None when the
+    record is not the certificate the claims name (revocation then stays unchecked)."""
+    if record is None or (record.status_list, record.status_index) != (
+        claims.status_list,
+        claims.status_index,
     ):
+        return None
+    bits = bytearray(claims.status_index // 8 + 1)
+    if record.revoked_at is not None:
         bits[claims.status_index // 8] |= 0x80 >> (claims.status_index % 8)
     return StatusList(claims.status_list, now, bytes(bits), "online")
 
@@ -425,7 +429,7 @@ def status_list(list_id: str, now: datetime) -> bytes:
     try:
         active = store.keyset().active
         kid = active.kid if active else None
-        state = (kid, size, int(rows[2]))
+        state = (str(db.engine.url), kid, size, int(rows[2]))  # revocations are final
         cached = _LIST_CACHE.get(list_id)
         if cached is not None and cached[0] == state:
             return cached[1]

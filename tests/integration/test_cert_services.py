@@ -5,6 +5,7 @@ gaps, verifiable the moment it is issued."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -243,3 +244,19 @@ def test_the_check_code_comes_from_the_signature(plan: ExamPlan) -> None:
     message = decode_sign1(b32decode(cert.token))
     assert check_code(message.signature) == cert.check_code
     assert decode_claims(message.payload).number == cert.number
+
+
+def test_a_genuine_token_unknown_here_is_valid_but_revocation_unchecked(
+    plan: ExamPlan, store: KeyStore
+) -> None:
+    from examsvc.certificates.token import peek_claims, sign
+
+    release(plan.registrations[:1])
+    cert = issue(plan).issued[0]
+    claims = peek_claims(cert.token)
+    assert claims is not None
+    other = sign(replace(claims, number=cert.number[:-6] + "999999"), store.signing_key())
+    result = services.check_token(other.token, now())
+    assert result.result.status is Status.VALID and result.record is None
+    assert not result.result.revocation_checked
+    assert services.check_token(cert.token, now()).result.revocation_checked
