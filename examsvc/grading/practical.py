@@ -121,9 +121,9 @@ def prepare_marking(plan: ExamPlan, actor: User | None, now: datetime) -> RunRep
     """Once the practical part is over: one script per practical answer, each under a new
     marking number with two raters; absent and voided parts recorded. Running it again adds
     only what is missing."""
+    settings = services.lock(plan)
     services.require_unreleased(plan, "生成实操答卷")
     services.require_part_over(plan, "practical", now)
-    settings = settings_of(plan)
     raters = markers(plan)
     day = services.exam_day(plan, "practical")
     line = services.pass_line(plan, "practical")
@@ -355,8 +355,14 @@ def parse_scores(rubric: Rubric, scores: Sequence[str], number: str) -> list[Dec
 def record_marking(
     user: User, script_id: int, scores: Sequence[str], comments: Sequence[str], now: datetime
 ) -> Script:
-    """Store a rater's marks on a script after checking every criterion; then resolve it."""
+    """Store a rater's marks on a script after checking every criterion; then resolve it.
+
+    The script row is locked and re-read first, so two raters submitting at once are resolved
+    one after the other and the second sees the first's marking.
+    """
     script, role = script_for(user, script_id)
+    db.session.refresh(script, with_for_update=True)
+    db.session.expire(script, ["markings"])
     plan = script.registration.plan
     number = script.marking_number
     if _mark(script, user.id) is not None:

@@ -185,6 +185,7 @@ def confirm(
     plan: ExamPlan, corrections: Sequence[tuple[int, str]], digest: str, actor: User, reason: str
 ) -> Preview:
     """Store the corrected keys and exactly the scores the dry run listed."""
+    services.lock(plan)
     result = preview(plan, corrections)
     if digest != result.digest:
         raise Conflict("成绩或答案在试运行之后有变化：请重新试运行，核对新的变化清单后再确认")

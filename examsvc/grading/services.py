@@ -138,6 +138,14 @@ def settings_of(plan: ExamPlan) -> GradingSettings:
     return row
 
 
+def lock(plan: ExamPlan) -> GradingSettings:
+    """The plan's settings row, locked until commit: scoring runs, release and rule changes of
+    one plan then take turns (on PostgreSQL; SQLite has one writer anyway)."""
+    row = settings_of(plan)
+    db.session.refresh(row, with_for_update=True)
+    return row
+
+
 def mc_policy(settings: GradingSettings) -> McPolicy:
     with rules():
         return McPolicy(settings.mc_policy, Decimal(settings.mc_partial_ratio))
@@ -202,8 +210,8 @@ def update_settings(plan: ExamPlan, form: dict[str, str], actor: User) -> Gradin
     Form fields: mc_policy, mc_partial_ratio, threshold_percent (15 = 15 % of an item's
     points), arbitrated_rule, rubric_step, retake_months, appeal_days.
     """
+    row = lock(plan)
     require_unreleased(plan, "修改评分规则")
-    row = settings_of(plan)
     problems: list[str] = []
     policy = form.get("mc_policy", row.mc_policy).strip()
     if policy not in MC_POLICIES:
@@ -686,9 +694,9 @@ def answers_of(sitting_ids: Sequence[int]) -> dict[int, dict[int, Any]]:
 def score_theory(plan: ExamPlan, actor: User | None, now: datetime) -> RunReport:
     """Score every theory sitting of the plan against the keys; running it again changes only
     what changed. Absent (缺考) when never started, voided (取消成绩) when the sitting was voided."""
+    policy = mc_policy(lock(plan))
     require_unreleased(plan, "重新计算理论成绩")
     require_part_over(plan, "theory", now)
-    policy = mc_policy(settings_of(plan))
     line = pass_line(plan, "theory")
     day = exam_day(plan, "theory")
     sittings = sittings_by_registration(plan, "theory")
@@ -779,11 +787,11 @@ def release_problems(plan: ExamPlan) -> list[str]:
 def release(plan: ExamPlan, actor: User | None, now: datetime) -> int:
     """Release the plan's results to candidates; refused while any result is not final.
     Returns the number of results released."""
+    row = lock(plan)
     require_unreleased(plan, "再次发布")
     problems = release_problems(plan)
     if problems:
         raise Conflict(f"计划「{plan.batch}」的成绩还不能发布", problems)
-    row = settings_of(plan)
     row.released_at, row.released_by_id = now, actor.id if actor else None
     count = 0
     for reg in plan.registrations:
