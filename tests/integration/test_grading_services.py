@@ -4,11 +4,13 @@ the practical part, release and lookup. Every refusal changes nothing."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
 from examsvc.auth.models import User
@@ -396,3 +398,58 @@ def test_release_is_refused_while_scripts_are_unmarked_then_results_can_be_looke
     db.session.rollback()
     with pytest.raises(Conflict, match="不能再重新计算理论成绩"):
         exam.score()
+
+
+def test_two_raters_submitting_at_once_are_resolved_one_after_the_other(
+    app: Flask,
+    exam: Exam,
+    backend: str,
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite has a single writer")
+    reg = exam.regs[0]
+    sit_practical(reg, NOW)
+    db.session.commit()
+    exam.prepare()
+    script = exam.scripts(reg)[0]
+    script_id, points = script.id, script.points
+    pairs = [(script.first_rater_id, points), (script.second_rater_id, Decimal(0))]
+    scores = {rater: totalling(script, total) for rater, total in pairs}
+    stored, go, errors = threading.Event(), threading.Event(), []
+
+    def first() -> None:
+        with app.app_context():
+            try:
+                rater = db.session.get(User, pairs[0][0])
+                practical.record_marking(rater, script_id, scores[pairs[0][0]], [], NOW)
+                stored.set()
+                go.wait(10)  # hold the lock while the second rater submits
+                db.session.commit()
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+                stored.set()
+
+    def second() -> None:
+        with app.app_context():
+            try:
+                rater = db.session.get(User, pairs[1][0])
+                practical.record_marking(rater, script_id, scores[pairs[1][0]], [], NOW)
+                db.session.commit()
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert stored.wait(10)
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(0.5)
+    assert b.is_alive(), "the second rater waits for the first one's lock"
+    go.set()
+    a.join(10)
+    b.join(10)
+    assert errors == []
+    db.session.expire_all()
+    resolved = db.session.get(Script, script_id)
+    assert resolved is not None and len(resolved.markings) == 2
+    assert resolved.arbitration and resolved.arbiter_id == exam.senior.id  # gap: full vs 0
