@@ -155,6 +155,21 @@ def _keys(plan: ExamPlan) -> dict[str, ObjectiveKey]:
     return keys
 
 
+def dry_run(plan: ExamPlan, corrections: Sequence[tuple[int, str]], actor: User) -> Preview:
+    """The dry run staff ask for: the list of changes, logged with who looked at it."""
+    result = preview(plan, corrections)
+    services.audit(
+        plan,
+        "regrade_dry_run",
+        actor,
+        corrections=[{"item_version": v, "answer": a} for v, a in corrections],
+        would_change=len(result.changes),
+        pass_changes=result.pass_changes,
+        digest=result.digest,
+    )
+    return result
+
+
 def preview(plan: ExamPlan, corrections: Sequence[tuple[int, str]]) -> Preview:
     """The dry run: every candidate whose theory score would change, and nobody else."""
     if not corrections:

@@ -55,6 +55,7 @@ def names() -> dict[str, object]:
             "score_change": _("score changed"),
             "release": _("results released"),
             "regrade": _("key corrected"),
+            "regrade_dry_run": _("key correction tried (dry run)"),
             "appeal": _("appeal received"),
             "appeal_review": _("appeal under review"),
             "appeal_closed": _("appeal closed"),
@@ -291,7 +292,7 @@ def regrade_page(plan_id: int) -> ResponseReturnValue:
             )  # fmt: skip
             flash(_("Keys corrected; %(n)s theory scores changed.", n=len(done.changes)), "success")
             return redirect(url_for("grading.plan", plan_id=row.id, _anchor="results"))
-        context["preview"] = regrade.preview(row, corrections)
+        context["preview"] = regrade.dry_run(row, corrections, current_user)
     except DomainError as exc:
         db.session.rollback()
         context["error"] = exc

@@ -17,7 +17,7 @@ from examsvc.auth.models import User
 from examsvc.extensions import db
 from examsvc.grading import regrade, services
 from examsvc.grading.demo import sit_practical, sit_theory
-from examsvc.grading.models import Appeal, Marking, Script
+from examsvc.grading.models import Appeal, GradingEvent, Marking, Script
 from examsvc.grading.practical import rubric_of
 from examsvc.registration.models import Registration
 from tests.conftest import sign_in
@@ -135,12 +135,18 @@ def test_a_key_correction_runs_dry_first_then_confirms(
     dry = admin.post(url, data=form)
     assert dry.status_code == 200 and 'name="digest"' in dry.get_data(as_text=True)
     assert services.corrections_of(exam.plan) == {}
+    tried = db.session.scalars(select(GradingEvent.action).order_by(GradingEvent.id)).all()
+    assert tried[-1] == "regrade_dry_run"
     digest = regrade.preview(exam.plan, [(item.version_id, new_key)]).digest
     done = admin.post(
         url, data=form | {"action": "confirm", "digest": digest, "reason": "原答案有误"}
     )
     assert done.status_code == 302
     assert services.corrections_of(exam.plan) == {item.version_id: new_key}
+    assert db.session.scalars(select(GradingEvent.action)).all()[-2:] == [
+        "regrade_dry_run",
+        "regrade",
+    ]
     bad = admin.post(url, data={"item_1": str(item.version_id), "answer_1": "Q"})
     assert bad.status_code == 422
 
