@@ -36,7 +36,7 @@ from .delivery_clients import (
     shared_session,
     sign_in,
 )
-from .delivery_servers import Server, product_env
+from .delivery_servers import Server, product_env, profiled
 from .delivery_setup import Seat, bare_answers, build, product_answers
 
 TARGET_P99_RATIO = 1.5
@@ -154,14 +154,16 @@ def drive(server: Server, cands: list[Candidate], start: bool, args: argparse.Na
 
 def run_one(kind: str, n: int, seats: list[Seat], work: Path, args: argparse.Namespace) -> dict:
     log = work / f"{kind}-{n}.log"
+    stats = args.profile_server / f"{kind}-{n}.prof" if args.profile_server else None
     if kind == "product":
         database = work / f"product-{n}.sqlite3"
         shutil.copy(work / f"template-{n}.sqlite3", database)
-        env = product_env(database, args.scheduler)
-        server = Server("wsgi:app", env, log).start("/exam/login")
+        server = Server("wsgi:app", product_env(database, args.scheduler), log)
+        profiled(server, stats).start("/exam/login")
     else:
         database = work / f"bare-{n}.sqlite3"
-        server = Server("bench.delivery_bare:app", {"BARE_DATABASE": str(database)}, log).start()
+        server = Server("bench.delivery_bare:app", {"BARE_DATABASE": str(database)}, log)
+        profiled(server, stats).start()
     try:
         if kind == "product":
             cookies = asyncio.run(_sign_in_all(server.url, seats, 16))
@@ -272,13 +274,21 @@ def main() -> None:
     parser.add_argument("--browsers", type=int, default=0, help="start storm of N Chromium pages")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    parser.add_argument(
+        "--profile-server",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="profile each server's worker (cProfile), statistics in DIR/<server>-<N>.prof",
+    )
     args = parser.parse_args()  # fmt: skip
     work = Path(tempfile.mkdtemp(prefix="bench-delivery-"))
     git = ["git", "rev-parse", "--short", "HEAD"]
     commit = subprocess.run(git, cwd=ROOT, capture_output=True, text=True).stdout.strip()
     # a copy of the tree without .git (a clean export of a commit) says which in BENCH_COMMIT
     commit = commit or os.environ.get("BENCH_COMMIT", "unknown")
-    emit({"commit": commit, "cpus": os.cpu_count(), "work": str(work), "args": vars(args)})
+    settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    emit({"commit": commit, "cpus": os.cpu_count(), "work": str(work), "args": settings})
     lines: list[dict] = []
     try:
         for n in (int(s) for s in args.sizes.split(",") if s):

@@ -53,6 +53,14 @@ def tree_cpu_seconds(root: int, exclude: int | None = None) -> float:
     return total
 
 
+def profiled(server: Server, output: Path | None) -> Server:
+    """Run the worker under cProfile (bench/delivery_gprof.py), statistics in ``output``."""
+    if output is not None:
+        server.options += ["-c", str(Path(__file__).with_name("delivery_gprof.py"))]
+        server.env = server.env | {"DELIVERY_PROFILE": str(output)}
+    return server
+
+
 def product_env(database: Path, scheduler: bool = True) -> dict[str, str]:
     """The product's environment: the embedded SQLite default, scheduler on as deployed."""
     return {
@@ -79,6 +87,7 @@ class Server:
     env: dict[str, str]
     log: Path
     connections: int = 10_000  # gunicorn's default of 1,000 would cap the clients
+    options: list[str] = field(default_factory=list)  # more gunicorn options
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -89,7 +98,7 @@ class Server:
     def start(self, probe: str = "/", timeout: float = 60) -> Server:
         command = [str(GUNICORN), "-k", "eventlet", "-w", "1", "--bind", f"127.0.0.1:{self.port}"]
         command += ["--worker-connections", str(self.connections), "--backlog", "4096"]
-        command += ["--graceful-timeout", "2", "--no-control-socket", self.app]
+        command += ["--graceful-timeout", "2", "--no-control-socket", *self.options, self.app]
         env = os.environ | {"PYTHONUNBUFFERED": "1"} | self.env
         env.pop("SOCKETIO_MESSAGE_QUEUE", None)
         with self.log.open("ab") as out:

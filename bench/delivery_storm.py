@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 
 from .delivery_clients import CSRF, NS, shared_session, socket_client
-from .delivery_servers import Server, product_env, tree_cpu_seconds
+from .delivery_servers import Server, product_env, profiled, tree_cpu_seconds
 from .delivery_setup import Seat, build
 
 WAITING_CSRF = re.compile(r'data-csrf="([^"]+)"')
@@ -214,10 +214,9 @@ def run_storms(args: Any, work: Path) -> list[dict]:
             continue
         database = work / f"storm-{kind}-{n}.sqlite3"
         seats = build(database, n)
-        server = Server(
-            "wsgi:app", product_env(database, args.scheduler), work / f"storm-{kind}.log"
-        )
-        server.start("/exam/login")
+        server = Server("wsgi:app", product_env(database, args.scheduler), work / f"{kind}.log")
+        stats = args.profile_server / f"storm-{kind}-{n}.prof" if args.profile_server else None
+        profiled(server, stats).start("/exam/login")
         try:
             cpu = server.cpu_seconds()
             if kind == "protocol":
