@@ -22,8 +22,9 @@ from ..errors import DomainError
 from ..extensions import db, limiter
 from .keys import CHINA
 from .number import level_label
-from .services import Checked, check_token, china_day, lookup, public_keys, status_list
+from .services import china_day
 from .token import STATUS_NAMES, Status
+from .verification import Checked, check_token, lookup, public_keys, status_list
 
 bp = Blueprint("verify", __name__)
 DEFAULT_VERIFY_LIMIT = "60 per minute"

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from examsvc.auth.models import User
 from examsvc.auth.roles import Role
-from examsvc.certificates import services
+from examsvc.certificates import services, verification
 from examsvc.certificates.keys import load_jwks
 from examsvc.certificates.keystore import KeyStore
 from examsvc.certificates.models import CertificateEvent, Counter, IssuedCertificate
@@ -161,23 +161,23 @@ def test_revocation_shows_online_at_once_and_in_the_status_list(
     release(plan.registrations[:4])
     issue(plan)
     cert = all_certs()[2]
-    assert services.check_token(cert.token, now()).result.status is Status.VALID
-    listed = parse_status_list(services.status_list(cert.status_list, now()), store.keyset())
+    assert verification.check_token(cert.token, now()).result.status is Status.VALID
+    listed = parse_status_list(verification.status_list(cert.status_list, now()), store.keyset())
     assert listed.is_revoked(cert.status_index) is False
     with pytest.raises(DomainError, match="撤销原因"):
         services.revoke(cert, "  ", admin, now())
     services.revoke(cert, "证书信息有误，已重新核发", admin, now())
     db.session.commit()
-    checked = services.check_token(cert.token, now())
+    checked = verification.check_token(cert.token, now())
     assert checked.result.status is Status.REVOKED and checked.record is not None
     assert checked.record.revoked_reason == "证书信息有误，已重新核发"
     others = [c for c in all_certs() if c.id != cert.id]
-    assert all(services.check_token(c.token, now()).result.valid for c in others)
-    data = services.status_list(cert.status_list, now())
+    assert all(verification.check_token(c.token, now()).result.valid for c in others)
+    data = verification.status_list(cert.status_list, now())
     listed = parse_status_list(data, store.keyset())
     assert listed.is_revoked(cert.status_index) is True
     assert [i for i in range(8) if listed.is_revoked(i)] == [cert.status_index]
-    assert services.status_list(cert.status_list, now()) == data  # cached until the next one
+    assert verification.status_list(cert.status_list, now()) == data  # cached until the next one
     offline = verify(cert.token, store.keyset(), now(), listed)
     assert offline.status is Status.REVOKED and offline.revocation_checked
     with pytest.raises(Conflict):
@@ -196,13 +196,13 @@ def test_a_retired_key_still_verifies_what_it_signed(plan: ExamPlan, store: KeyS
     assert new.kid != old.kid and new.kid == store.keyset().active.kid  # type: ignore[union-attr]
     jwks = load_jwks(store.jwks_path.read_bytes())
     assert verify(old.token, jwks, now()).status is Status.VALID
-    assert services.check_token(old.token, now()).result.status is Status.VALID
-    assert services.check_token(new.token, now()).result.status is Status.VALID
+    assert verification.check_token(old.token, now()).result.status is Status.VALID
+    assert verification.check_token(new.token, now()).result.status is Status.VALID
     # A key removed from the set (leaked): everything it signed is unknown, online too.
     kept = [k for k in jwks.to_jwks()["keys"] if k["kid"] != old.kid]
     store.jwks_path.write_text(__import__("json").dumps({"keys": kept}))
-    assert services.check_token(old.token, now()).result.status is Status.UNKNOWN_KEY
-    assert services.check_token(new.token, now()).result.status is Status.VALID
+    assert verification.check_token(old.token, now()).result.status is Status.UNKNOWN_KEY
+    assert verification.check_token(new.token, now()).result.status is Status.VALID
 
 
 def test_validity_years_make_certificates_expire(plan: ExamPlan, admin: User) -> None:
@@ -212,7 +212,7 @@ def test_validity_years_make_certificates_expire(plan: ExamPlan, admin: User) ->
     issued = cert.issued_on
     assert cert.expires_on == issued.replace(year=issued.year + 3) - timedelta(days=1)
     later = now() + timedelta(days=3 * 366 + 2)
-    assert services.check_token(cert.token, later).result.status is Status.EXPIRED
+    assert verification.check_token(cert.token, later).result.status is Status.EXPIRED
     rows = services.export_rows(plan)
     assert [(r.number, str(r.credits), r.expires) for r in rows] == [
         (cert.number, "4.5", cert.expires_on)
@@ -224,16 +224,16 @@ def test_lookup_needs_number_and_check_code(plan: ExamPlan) -> None:
     issue(plan)
     cert = all_certs()[1]
     typed = " ".join([cert.number[:6], cert.number[6:]]).lower()
-    assert services.lookup(typed, cert.check_code.lower().replace("-", "")) == cert
+    assert verification.lookup(typed, cert.check_code.lower().replace("-", "")) == cert
     wrong = "0000-0000" if cert.check_code != "0000-0000" else "1111-1111"
-    with pytest.raises(services.LookupFailed) as refused:
-        services.lookup(cert.number, wrong)
+    with pytest.raises(verification.LookupFailed) as refused:
+        verification.lookup(cert.number, wrong)
     unknown = cert.number[:-6] + "999999"
-    with pytest.raises(services.LookupFailed) as missing:
-        services.lookup(unknown, cert.check_code)
+    with pytest.raises(verification.LookupFailed) as missing:
+        verification.lookup(unknown, cert.check_code)
     assert refused.value.message == missing.value.message  # nothing tells which numbers exist
     with pytest.raises(DomainError, match="22 位"):
-        services.lookup("S0001", cert.check_code)
+        verification.lookup("S0001", cert.check_code)
 
 
 def test_the_check_code_comes_from_the_signature(plan: ExamPlan) -> None:
@@ -256,7 +256,7 @@ def test_a_genuine_token_unknown_here_is_valid_but_revocation_unchecked(
     claims = peek_claims(cert.token)
     assert claims is not None
     other = sign(replace(claims, number=cert.number[:-6] + "999999"), store.signing_key())
-    result = services.check_token(other.token, now())
+    result = verification.check_token(other.token, now())
     assert result.result.status is Status.VALID and result.record is None
     assert not result.result.revocation_checked
-    assert services.check_token(cert.token, now()).result.revocation_checked
+    assert verification.check_token(cert.token, now()).result.revocation_checked
