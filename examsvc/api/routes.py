@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..auth.roles import REGISTRARS, public, roles_required
-from ..certificates.services import check_token
+from ..certificates.verification import check_token
 from ..certificates.verify_routes import PRIVATE, verification_json, verify_limit
 from ..errors import DomainError
 from ..extensions import limiter
