@@ -788,7 +788,7 @@ def release(plan: ExamPlan, actor: User | None, now: datetime) -> int:
     """Release the plan's results to candidates; refused while any result is not final.
     Returns the number of results released."""
     row = lock(plan)
-    require_unreleased(plan, "再次发布")
+    require_unreleased(plan, "发布")
     problems = release_problems(plan)
     if problems:
         raise Conflict(f"计划「{plan.batch}」的成绩还不能发布", problems)
