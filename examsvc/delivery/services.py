@@ -189,6 +189,8 @@ def sittings_of(reg: Registration) -> list[Sitting]:
     }
     out = []
     for session in reg.plan.sessions:
+        if reg.parts is not None and session.part_kind not in reg.parts:
+            continue  # a retake: this part was passed earlier and is kept
         sitting = have.get(session.part_kind)
         if sitting is None:
             sitting = Sitting(

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     DateTime,
     ForeignKey,
     LargeBinary,
@@ -44,7 +45,8 @@ class Registration(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "registration"
     __table_args__ = (
         UniqueConstraint("plan_id", "candidate_id"),
-        UniqueConstraint("room_id", "seat"),
+        # A room serves many plans over time: a seat is taken once per plan, not forever.
+        UniqueConstraint("plan_id", "room_id", "seat", name="uq_registration_plan_room_seat"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +68,9 @@ class Registration(db.Model):  # type: ignore[name-defined,misc]
     seat: Mapped[int | None]
     ticket_number: Mapped[str | None] = mapped_column(String(15), unique=True)
     paper_id: Mapped[int | None] = mapped_column(ForeignKey("paper.id"))
+    # The parts to sit; None is every part of the plan. A retake (补考) sits only the part
+    # without a valid earlier pass.
+    parts: Mapped[list[str] | None] = mapped_column(JSON)
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 

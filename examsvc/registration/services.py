@@ -135,6 +135,7 @@ class _Checked:
     known: Candidate | None
     route: str
     problems: list[str]
+    parts: tuple[str, ...] | None = None  # a retake's parts; None is every part
 
 
 def _check(plan: ExamPlan, row: RosterRow, terms: _Terms) -> _Checked:
@@ -156,7 +157,23 @@ def _check(plan: ExamPlan, row: RosterRow, terms: _Terms) -> _Checked:
         if not verdict.eligible:
             problems.append(f"不符合{plan.level.title}报考条件：" + "；".join(verdict.reasons))
         route = verdict.route or ""
-    return _Checked(row, known, route, problems)
+    parts = _retake_parts(plan, known, terms, problems)
+    return _Checked(row, known, route, problems, parts)
+
+
+def _retake_parts(
+    plan: ExamPlan, known: Candidate | None, terms: _Terms, problems: list[str]
+) -> tuple[str, ...] | None:
+    """A candidate who passed a part within the retake period sits only the other (补考)."""
+    from ..grading.services import parts_to_sit
+
+    if known is None:
+        return None
+    parts = parts_to_sit(known, plan)
+    if not parts:
+        problems.append(f"{known.name} 的各部分均在保留期内合格，本次无需报名")
+        return None
+    return None if set(parts) >= {p.kind for p in terms.parts} else parts
 
 
 def _seats_left(plan: ExamPlan, site: Site) -> int:
@@ -202,7 +219,8 @@ def _store(
         graduating=row.graduating,
         poor_family=row.poor_family,
         eligibility_route=checked.route,
-        fee=quote(terms.parts, terms.fees, exempt=row.poor_family).total,
+        fee=quote(terms.parts, terms.fees, row.poor_family, checked.parts).total,
+        parts=list(checked.parts) if checked.parts is not None else None,
         registered_by_id=actor.id if actor is not None else None,
     )
     plan.registrations.append(registration)
@@ -261,6 +279,6 @@ def fee_summary(plan: ExamPlan, user: User) -> list[InstitutionFees]:
     parts = plan_scheme(plan).parts
     fees = plan_fees(plan)
     return summarize(
-        (r.institution, quote(parts, fees, exempt=r.poor_family))
+        (r.institution, quote(parts, fees, r.poor_family, r.parts))
         for r in registrations_of(plan, user)
     )

@@ -18,6 +18,7 @@ from examsvc.auth.models import User
 from examsvc.auth.roles import Role
 from examsvc.bank.models import Item, ItemVersion
 from examsvc.delivery.models import Answer, Sitting
+from examsvc.delivery.services import sittings_of
 from examsvc.errors import Conflict, DomainError
 from examsvc.extensions import db
 from examsvc.grading import appeals, exports, practical, regrade, reports, services
@@ -28,7 +29,7 @@ from examsvc.plans.models import ExamPlan
 from examsvc.plans.services import PlanData, add_room, assign_staff, save_plan
 from examsvc.registration.models import Registration
 from examsvc.registration.roster_format import RosterRow
-from examsvc.registration.services import register
+from examsvc.registration.services import RosterProblems, register
 from tests.integration.test_grading_services import NOW, Exam, exam  # noqa: F401 (fixture)
 
 
@@ -63,16 +64,41 @@ def _later_plan(exam: Exam, reg: Registration) -> tuple[ExamPlan, Registration]:
     add_room(plan, exam.plan.rooms[0].room_id)
     for rater in exam.raters:
         assign_staff(plan, rater.id, "rater", None)
+    again = register(plan, reg.site, _row_of(exam, reg), exam.admin)
+    db.session.commit()
+    return plan, again
+
+
+def _row_of(exam: Exam, reg: Registration) -> RosterRow:  # noqa: F811
     person = reg.candidate
-    row = RosterRow(
+    return RosterRow(
         row=2, name=person.name, id_number=person.id_number, gender=person.gender,
         institution=reg.institution, major=reg.major, class_name=reg.class_name, phone="",
         poor_family=False, level=exam.plan.level.name, certificates=(),
         years_in_trade=Decimal(0), education="高职", trained=True, graduating=True,
     )  # fmt: skip
-    again = register(plan, reg.site, row, exam.admin)
+
+
+def test_a_retake_registers_for_the_failed_part_only_and_pays_for_it(exam: Exam) -> None:  # noqa: F811
+    for session in exam.plan.sessions:
+        session.starts_at -= timedelta(days=101)
+    failed_practical, passed_both = exam.regs[0], exam.regs[1]
+    _graded(exam, failed_practical, 40, "0.4")
+    _graded(exam, passed_both, 45, "0.9")
+    services.release(exam.plan, exam.admin, NOW)
     db.session.commit()
-    return plan, again
+    later, again = _later_plan(exam, failed_practical)
+    assert again.parts == ["practical"] and again.fee == Decimal("230.00")  # not 380
+    assert [s.part_kind for s in sittings_of(again)] == ["practical"]
+    with pytest.raises(RosterProblems) as refused:
+        register(later, passed_both.site, _row_of(exam, passed_both), exam.admin)
+    assert "均在保留期内合格，本次无需报名" in refused.value.problems[0]
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Registration).where(Registration.plan_id == later.id)
+        )
+        == 1
+    )
 
 
 def test_a_passed_part_is_carried_into_a_later_plan_for_twelve_months(exam: Exam) -> None:  # noqa: F811
