@@ -112,6 +112,8 @@ def app(backend: str, sqlite_url: str, tmp_path: Path) -> Iterator[Flask]:
             "SQLALCHEMY_DATABASE_URI": url,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
+            # The demo and certificate tests make a signing key: never in the repo's instance/.
+            "CERT_KEYS_DIR": str(tmp_path / "cert-keys"),
         }
     )
     application.test_client_class = IsolatedClient
