@@ -438,6 +438,7 @@ def test_publish_gives_every_candidate_a_seat_and_a_paper_then_the_roster_is_clo
     page = _text(admin.get(f"/plans/{plan_id}"))
     assert "已发布" in page and all(r.ticket_number in page for r in regs)
     assert "/withdraw" not in page  # no withdrawing any more (photos may still be added)
+    assert "/invigilation/" in page and f"/grading/plans/{plan_id}" not in page
 
     response = admin.post(f"/plans/{plan_id}/registrations", data=_candidate(20))
     assert response.status_code == 409 and "草稿" in _text(response)
@@ -445,7 +446,9 @@ def test_publish_gives_every_candidate_a_seat_and_a_paper_then_the_roster_is_clo
     for state, name in (("in_progress", "进行中"), ("closed", "已结束")):
         response = admin.post(f"/plans/{plan_id}/advance", data={"state": state})
         assert response.status_code == 302
-        assert name in _text(admin.get(f"/plans/{plan_id}"))
+        page = _text(admin.get(f"/plans/{plan_id}"))
+        assert name in page
+        assert f"/grading/plans/{plan_id}" in page and f"/certificates/plans/{plan_id}" in page
     assert _count(Registration) == 8
 
 
