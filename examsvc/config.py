@@ -46,6 +46,10 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # Explicit: Flask-Limiter otherwise inherits the previous app's setting in one process.
         "RATELIMIT_ENABLED": env("RATELIMIT_ENABLED", "1") == "1",
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Public certificate checks: verifying a scanned QR, and looking up number + check code
+        # (lower: it is the one a guesser would hammer).
+        "CERT_VERIFY_RATE_LIMIT": env("CERT_VERIFY_RATE_LIMIT", "60 per minute"),
+        "CERT_LOOKUP_RATE_LIMIT": env("CERT_LOOKUP_RATE_LIMIT", "10 per minute"),
         "BABEL_DEFAULT_LOCALE": env("BABEL_DEFAULT_LOCALE", "zh"),
         "BABEL_DEFAULT_TIMEZONE": env("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"),
         "LANGUAGES": ["zh", "en"],
