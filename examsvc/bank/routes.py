@@ -22,6 +22,7 @@ from flask_login import current_user
 from ..auth.roles import BANK_READERS, BANK_WRITERS, Role, roles_required
 from ..catalog.services import scheme_spec
 from ..errors import DomainError
+from ..files import file_response
 from . import imports
 from .convert import version_data
 from .coverage import PoolItem, check_scheme, coverage_table
@@ -168,22 +169,7 @@ def attachment(att_id: int) -> ResponseReturnValue:
     if att is None:
         abort(404)
     get_item(current_user, att.version.item_id)
-    disposition = "inline" if att.kind == "image" else "attachment"
-    return Response(
-        att.data,
-        mimetype=att.content_type,
-        headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{_quote(att.name)}",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
-    )
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name.rsplit("/", 1)[-1])
+    return file_response(att.data, att.name, att.content_type, att.kind == "image", "private")
 
 
 def _uploads(form: ItemForm, kept: dict[str, list[str]]) -> dict[str, bytes]:

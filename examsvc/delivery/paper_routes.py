@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -27,6 +26,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from ..auth.roles import public
+from ..files import file_response
 from ..registration.models import Registration
 from . import services
 from .paper import candidate_paper, paper_file
@@ -106,17 +106,8 @@ def file(part: str, att_id: int) -> ResponseReturnValue:
     att = paper_file(reg, part, att_id)
     if att is None:
         abort(404)
-    disposition = "inline" if att.kind == "image" else "attachment"
-    name = att.name.rsplit("/", 1)[-1]
-    return Response(
-        att.data,
-        mimetype=att.content_type,
-        headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "private, max-age=3600",
-        },
+    return file_response(
+        att.data, att.name, att.content_type, att.kind == "image", "private, max-age=3600"
     )
 
 

@@ -7,7 +7,6 @@ check and require a live candidate sign-in themselves (``candidate_required``).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
@@ -21,7 +20,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -29,6 +27,7 @@ from flask.typing import ResponseReturnValue
 
 from ..auth.roles import public
 from ..extensions import limiter
+from ..files import file_response
 from ..registration.models import Registration
 from . import services
 from .lifecycle import STATE_NAMES
@@ -274,12 +273,7 @@ def own_upload(part: str, position: int, name: str) -> ResponseReturnValue:
     row = services.own_file(g.registration, part, position, name)
     if row is None:
         return jsonify(ok=False, error="unknown_file", message="没有这个文件"), 404
-    return send_file(
-        io.BytesIO(row.content),
-        download_name=row.name,
-        as_attachment=True,
-        mimetype="application/octet-stream",
-    )
+    return file_response(row.content, row.name)
 
 
 @bp.route("/api/anomaly", methods=["POST"])

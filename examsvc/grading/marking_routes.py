@@ -8,9 +8,7 @@ sees both, with their comments. Scripts of other raters are 404.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,6 +19,7 @@ from ..bank.models import Attachment
 from ..bank.render import to_html
 from ..errors import DomainError
 from ..extensions import db
+from ..files import file_response
 from . import practical, services
 from .forms import marking_form
 from .models import Script
@@ -128,17 +127,8 @@ def file(script_id: int, att_id: int) -> ResponseReturnValue:
     )
     if att is None:
         abort(404)
-    disposition = "inline" if att.kind == "image" else "attachment"
-    name = att.name.rsplit("/", 1)[-1]
-    return Response(
-        att.data,
-        mimetype=att.content_type,
-        headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "private, max-age=3600",
-        },
+    return file_response(
+        att.data, att.name, att.content_type, att.kind == "image", "private, max-age=3600"
     )
 
 
@@ -152,14 +142,4 @@ def answer_file(script_id: int, file_id: int) -> ResponseReturnValue:
     if found is None:
         abort(404)
     number, upload = found
-    name = practical.shown_name(row, number, upload.name)
-    return Response(
-        upload.content,
-        mimetype="application/octet-stream",
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return file_response(upload.content, practical.shown_name(row, number, upload.name))
