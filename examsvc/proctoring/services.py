@@ -25,7 +25,8 @@ from ..delivery.models import CandidateLogin, RoomControl, Sitting, SittingEvent
 from ..delivery.services import ANOMALY_KINDS, ANOMALY_NAMES, DeliveryError, aware, clock_of
 from ..errors import DomainError
 from ..extensions import db
-from ..plans.models import ExamPlan, PlanRoom, StaffAssignment
+from ..plans.models import ExamPlan
+from ..plans.services import plans_of
 from ..registration.models import Registration
 from ..sites.models import Room
 from . import presence as pure
@@ -77,24 +78,10 @@ def room_for(user: User, plan_id: int, room_id: int, need: str = "view") -> tupl
 
 def rooms_of(user: User) -> list[tuple[ExamPlan, Room, str]]:
     """The rooms of live plans the user may watch, with the access level, newest plan first."""
-    roles = user.role_set
-    query = select(ExamPlan).where(ExamPlan.state.in_(LIVE_PLAN_STATES))
-    if Role.ORG_ADMIN in roles:
-        query = query.where(ExamPlan.organization_id == user.organization_id)
-    elif Role.SITE_ADMIN in roles and user.site_id is not None:
-        query = query.where(
-            ExamPlan.id.in_(select(PlanRoom.plan_id).join(Room).where(Room.site_id == user.site_id))
-        )
-    else:
-        query = query.where(
-            ExamPlan.id.in_(
-                select(StaffAssignment.plan_id).where(
-                    StaffAssignment.user_id == user.id, StaffAssignment.role == "invigilator"
-                )
-            )
-        )
     out = []
-    for plan in db.session.scalars(query.order_by(ExamPlan.id.desc())):
+    for plan in plans_of(user):
+        if plan.state not in LIVE_PLAN_STATES:
+            continue
         for pr in sorted(plan.rooms, key=lambda pr: (pr.room.site.number, pr.room.number)):
             level = access(user, plan, pr.room_id)
             if level is not None:
