@@ -22,13 +22,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User, utcnow
 from ..catalog.models import Certificate, CertificateLevel, Organization
-from ..extensions import db
+from ..extensions import append_only, db
 from ..plans.models import ExamPlan
 from ..registration.models import Registration
 from ..sites.models import Site
@@ -171,10 +170,7 @@ class CertificateEvent(db.Model):  # type: ignore[name-defined,misc]
     certificate: Mapped[IssuedCertificate | None] = relationship()
 
 
-@event.listens_for(CertificateEvent, "before_update")
-@event.listens_for(CertificateEvent, "before_delete")
-def _append_only(_mapper: object, _connection: object, target: CertificateEvent) -> None:
-    raise PermissionError(f"证书记录 #{target.id} 只能追加，不能修改或删除")
+append_only(CertificateEvent, "证书记录 #{id} 只能追加，不能修改或删除")
 
 
 def audit(

@@ -21,13 +21,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User, utcnow
 from ..bank.models import ItemVersion
-from ..extensions import db
+from ..extensions import append_only, db
 from ..plans.models import ExamPlan
 from ..registration.models import Registration
 
@@ -229,13 +228,5 @@ class GradingEvent(db.Model):  # type: ignore[name-defined,misc]
     registration: Mapped[Registration | None] = relationship()
 
 
-@event.listens_for(Marking, "before_update")
-@event.listens_for(Marking, "before_delete")
-def _marking_is_final(_mapper: object, _connection: object, target: Marking) -> None:
-    raise PermissionError(f"评分记录 #{target.id} 提交后不能修改或删除：请申请仲裁")
-
-
-@event.listens_for(GradingEvent, "before_update")
-@event.listens_for(GradingEvent, "before_delete")
-def _append_only(_mapper: object, _connection: object, target: GradingEvent) -> None:
-    raise PermissionError(f"成绩记录 #{target.id} 只能追加，不能修改或删除")
+append_only(Marking, "评分记录 #{id} 提交后不能修改或删除：请申请仲裁")
+append_only(GradingEvent, "成绩记录 #{id} 只能追加，不能修改或删除")

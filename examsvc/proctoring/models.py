@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, event
+from sqlalchemy import JSON, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User, utcnow
-from ..extensions import db
+from ..extensions import append_only, db
 
 
 class ProctorAction(db.Model):  # type: ignore[name-defined,misc]
@@ -43,10 +43,7 @@ class ProctorAction(db.Model):  # type: ignore[name-defined,misc]
     actor: Mapped[User | None] = relationship()
 
 
-@event.listens_for(ProctorAction, "before_update")
-@event.listens_for(ProctorAction, "before_delete")
-def _append_only(_mapper: object, _connection: object, target: ProctorAction) -> None:
-    raise PermissionError(f"监考记录 #{target.id} 只能追加，不能修改或删除")
+append_only(ProctorAction, "监考记录 #{id} 只能追加，不能修改或删除")
 
 
 class Connection(db.Model):  # type: ignore[name-defined,misc]
