@@ -36,7 +36,7 @@ from .delivery_clients import (
     shared_session,
     sign_in,
 )
-from .delivery_servers import Server, product_env, profiled
+from .delivery_servers import Server, configured, product_env
 from .delivery_setup import Seat, bare_answers, build, product_answers
 
 TARGET_P99_RATIO = 1.5
@@ -85,12 +85,18 @@ def _saturation(args: argparse.Namespace) -> Saturation:
     return Saturation(start, measure, measure + args.saturation, clients)
 
 
-def _cpu_between(server: Server, start: float, end: float) -> float:
-    """The server worker's CPU seconds from ``start`` to ``end`` (waits until then)."""
+def _cpu_between(server: Server, start: float, end: float) -> float | None:
+    """The server worker's CPU seconds from ``start`` to ``end`` (waits until then); None if
+    the worker was replaced meanwhile."""
     time.sleep(max(0.0, start - time.time()))
-    before = server.cpu_seconds()
+    worker, before = server.worker_pid(), server.cpu_seconds()
     time.sleep(max(0.0, end - time.time()))
-    return server.cpu_seconds() - before
+    after = server.cpu_seconds()
+    return after - before if server.worker_pid() == worker else None
+
+
+def _share(seconds: float | None, window: float) -> float | None:
+    return None if seconds is None else round(seconds / window, 2)
 
 
 def drive(server: Server, cands: list[Candidate], start: bool, args: argparse.Namespace) -> dict:
@@ -145,10 +151,10 @@ def drive(server: Server, cands: list[Candidate], start: bool, args: argparse.Na
     client_saturated = sum(o.cpu["saturation_end"] - o.cpu["saturation_measure"] for o in outs)
     return {
         "outcome": merged,
-        "server_cpu": round(server_steady / steady_s, 2),
-        "server_cpu_saturated": round(server_saturated / saturation_s, 2),
-        "client_cpu": round(client_steady / steady_s, 2),
-        "client_cpu_saturated": round(client_saturated / saturation_s, 2),
+        "server_cpu": _share(server_steady, steady_s),
+        "server_cpu_saturated": _share(server_saturated, saturation_s),
+        "client_cpu": _share(client_steady, steady_s),
+        "client_cpu_saturated": _share(client_saturated, saturation_s),
     }
 
 
@@ -159,11 +165,11 @@ def run_one(kind: str, n: int, seats: list[Seat], work: Path, args: argparse.Nam
         database = work / f"product-{n}.sqlite3"
         shutil.copy(work / f"template-{n}.sqlite3", database)
         server = Server("wsgi:app", product_env(database, args.scheduler), log)
-        profiled(server, stats).start("/exam/login")
+        configured(server, args, stats).start("/exam/login")
     else:
         database = work / f"bare-{n}.sqlite3"
         server = Server("bench.delivery_bare:app", {"BARE_DATABASE": str(database)}, log)
-        profiled(server, stats).start()
+        configured(server, args, stats).start()
     try:
         if kind == "product":
             cookies = asyncio.run(_sign_in_all(server.url, seats, 16))
@@ -269,6 +275,12 @@ def main() -> None:
         dest="scheduler",
         action="store_false",
         help="the product without its deadline scheduler (on under gunicorn by default)",
+    )
+    parser.add_argument(
+        "--worker-timeout",
+        type=int,
+        default=30,
+        help="gunicorn --timeout (its default, 30): a worker that cannot check in is killed",
     )
     parser.add_argument("--storm", type=int, default=0, help="start storm of N candidates")
     parser.add_argument("--browsers", type=int, default=0, help="start storm of N Chromium pages")

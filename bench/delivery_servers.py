@@ -12,6 +12,7 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -53,8 +54,10 @@ def tree_cpu_seconds(root: int, exclude: int | None = None) -> float:
     return total
 
 
-def profiled(server: Server, output: Path | None) -> Server:
-    """Run the worker under cProfile (bench/delivery_gprof.py), statistics in ``output``."""
+def configured(server: Server, args: Any, output: Path | None) -> Server:
+    """The command line's settings: the worker timeout, and with ``output`` the worker under
+    cProfile (bench/delivery_gprof.py) writing its statistics there."""
+    server.timeout = args.worker_timeout
     if output is not None:
         server.options += ["-c", str(Path(__file__).with_name("delivery_gprof.py"))]
         server.env = server.env | {"DELIVERY_PROFILE": str(output)}
@@ -88,6 +91,7 @@ class Server:
     log: Path
     connections: int = 10_000  # gunicorn's default of 1,000 would cap the clients
     options: list[str] = field(default_factory=list)  # more gunicorn options
+    timeout: int = 30  # gunicorn's --timeout: a worker silent this long is killed
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -98,6 +102,7 @@ class Server:
     def start(self, probe: str = "/", timeout: float = 60) -> Server:
         command = [str(GUNICORN), "-k", "eventlet", "-w", "1", "--bind", f"127.0.0.1:{self.port}"]
         command += ["--worker-connections", str(self.connections), "--backlog", "4096"]
+        command += ["--timeout", str(self.timeout)]
         command += ["--graceful-timeout", "2", "--no-control-socket", *self.options, self.app]
         env = os.environ | {"PYTHONUNBUFFERED": "1"} | self.env
         env.pop("SOCKETIO_MESSAGE_QUEUE", None)

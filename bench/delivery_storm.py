@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 
 from .delivery_clients import CSRF, NS, shared_session, socket_client
-from .delivery_servers import Server, product_env, profiled, tree_cpu_seconds
+from .delivery_servers import Server, configured, product_env, tree_cpu_seconds
 from .delivery_setup import Seat, build
 
 WAITING_CSRF = re.compile(r'data-csrf="([^"]+)"')
@@ -216,19 +216,21 @@ def run_storms(args: Any, work: Path) -> list[dict]:
         seats = build(database, n)
         server = Server("wsgi:app", product_env(database, args.scheduler), work / f"{kind}.log")
         stats = args.profile_server / f"storm-{kind}-{n}.prof" if args.profile_server else None
-        profiled(server, stats).start("/exam/login")
+        configured(server, args, stats).start("/exam/login")
         try:
-            cpu = server.cpu_seconds()
+            worker, cpu = server.worker_pid(), server.cpu_seconds()
             if kind == "protocol":
                 times, errors, clients = protocol_storm(server, seats, args.client_procs)
             else:
                 times, errors, clients = asyncio.run(browser_storm(server.url, seats, server))
-            cpu = server.cpu_seconds() - cpu
+            # a replaced worker's CPU time is gone with it
+            cpu = server.cpu_seconds() - cpu if server.worker_pid() == worker else None
             restarts = server.restarts()
         finally:
             server.stop()
         line = summary(kind, n, times, errors)
-        line |= {"server_cpu_s": round(cpu, 1), "client_cpu_s": round(clients, 1)}
+        line["server_cpu_s"] = None if cpu is None else round(cpu, 1)
+        line["client_cpu_s"] = round(clients, 1)
         line |= {"worker_restarts": restarts, "loadavg": round(os.getloadavg()[0], 2)}
         lines.append(line)
     return lines
