@@ -84,8 +84,8 @@ def test_a_practical_file_is_uploaded_listed_after_reload_and_replaced(
     box.locator(".file-list a", has_text="网页作品.zip").wait_for()
     first.write_bytes(_zip("<h1>第二版</h1>"))
     box.locator("input[type=file]").set_input_files(str(first))
-    page.wait_for_function(
-        f"document.querySelector('#q-{position} .upload-status').textContent.includes('网页作品')"
+    page.wait_for_function(  # "网页作品.zip 已保存到服务器", not the "正在上传" before it
+        f"document.querySelector('#q-{position} .upload-status').textContent.includes('已保存')"
     )
     assert box.locator(".file-list li").count() == 1  # the same name replaced the first
     assert page.errors == []
