@@ -287,6 +287,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="both servers: gc.freeze() after loading and rare full collections",
+    )
+    parser.add_argument(
         "--profile-server",
         type=Path,
         default=None,

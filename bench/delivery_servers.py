@@ -55,11 +55,15 @@ def tree_cpu_seconds(root: int, exclude: int | None = None) -> float:
 
 
 def configured(server: Server, args: Any, output: Path | None) -> Server:
-    """The command line's settings: the worker timeout, and with ``output`` the worker under
-    cProfile (bench/delivery_gprof.py) writing its statistics there."""
+    """The command line's settings: the worker timeout; with ``--gc-freeze`` the worker's
+    garbage collector tuned, with ``output`` the worker under cProfile writing its statistics
+    there (both through bench/delivery_gunicorn.py)."""
     server.timeout = args.worker_timeout
+    if args.gc_freeze or output is not None:
+        server.options += ["-c", str(Path(__file__).with_name("delivery_gunicorn.py"))]
+    if args.gc_freeze:
+        server.env = server.env | {"DELIVERY_GC": "1"}
     if output is not None:
-        server.options += ["-c", str(Path(__file__).with_name("delivery_gprof.py"))]
         server.env = server.env | {"DELIVERY_PROFILE": str(output)}
     return server
 
