@@ -57,11 +57,12 @@ def tree_cpu_seconds(root: int, exclude: int | None = None) -> float:
 def configured(server: Server, args: Any, output: Path | None) -> Server:
     """The command line's settings: the worker timeout; with ``--gc-freeze`` the worker's
     garbage collector tuned, with ``output`` the worker under cProfile writing its statistics
-    there (both through bench/delivery_gunicorn.py)."""
-    server.timeout = args.worker_timeout
-    if args.gc_freeze or output is not None:
+    there (both through bench/delivery_gunicorn.py). Settings ``args`` lacks keep defaults."""
+    server.timeout = getattr(args, "worker_timeout", server.timeout)
+    gc_freeze = getattr(args, "gc_freeze", False)
+    if gc_freeze or output is not None:
         server.options += ["-c", str(Path(__file__).with_name("delivery_gunicorn.py"))]
-    if args.gc_freeze:
+    if gc_freeze:
         server.env = server.env | {"DELIVERY_GC": "1"}
     if output is not None:
         server.env = server.env | {"DELIVERY_PROFILE": str(output)}
