@@ -177,7 +177,7 @@ def run_one(kind: str, n: int, seats: list[Seat], work: Path, args: argparse.Nam
             cookies = [""] * len(seats)
         cands = [Candidate(s.reg_id, c, s.singles) for s, c in zip(seats, cookies, strict=True)]
         result = drive(server, cands, kind == "product", args)
-        restarts = server.restarts()
+        restarts, stalls = server.restarts(), server.stalls()
     finally:
         server.stop()
     out: Outcome = result["outcome"]
@@ -209,7 +209,7 @@ def run_one(kind: str, n: int, seats: list[Seat], work: Path, args: argparse.Nam
         "client_procs": args.client_procs,
         # other work on the machine shows here (1-minute load average, 2 cores)
         "loadavg": round(os.getloadavg()[0], 2),
-    }
+    } | (stalls if args.watch else {})
 
 
 def ratios(product: dict, bare: dict) -> dict:
@@ -290,6 +290,11 @@ def main() -> None:
         "--gc-freeze",
         action="store_true",
         help="both servers: gc.freeze() after loading and rare full collections",
+    )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="log the workers' full collections and event-loop stalls; count them per run",
     )
     parser.add_argument(
         "--profile-server",

@@ -59,11 +59,13 @@ def configured(server: Server, args: Any, output: Path | None) -> Server:
     garbage collector tuned, with ``output`` the worker under cProfile writing its statistics
     there (both through bench/delivery_gunicorn.py). Settings ``args`` lacks keep defaults."""
     server.timeout = getattr(args, "worker_timeout", server.timeout)
-    gc_freeze = getattr(args, "gc_freeze", False)
-    if gc_freeze or output is not None:
+    gc_freeze, watch = getattr(args, "gc_freeze", False), getattr(args, "watch", False)
+    if gc_freeze or watch or output is not None:
         server.options += ["-c", str(Path(__file__).with_name("delivery_gunicorn.py"))]
     if gc_freeze:
         server.env = server.env | {"DELIVERY_GC": "1"}
+    if watch:
+        server.env = server.env | {"DELIVERY_WATCH": "1"}
     if output is not None:
         server.env = server.env | {"DELIVERY_PROFILE": str(output)}
     return server
@@ -153,6 +155,25 @@ class Server:
         check in within ``--timeout`` (30 s), dropping every connection it held."""
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return max(0, text.count("Booting worker") - 1)
+
+    def stalls(self) -> dict[str, float]:
+        """What ``--watch`` logged: full (generation 2) collections and event-loop stalls over
+        50 ms, how many and the longest."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        gc2, late = [], []
+        for line in text.splitlines():
+            words = line.split()
+            if len(words) >= 3 and words[0] == "DELIVERY-WATCH":
+                if words[1] == "gc" and words[2] == "2":
+                    gc2.append(float(words[3]))
+                elif words[1] == "late":
+                    late.append(float(words[2]))
+        return {
+            "full_gc": len(gc2),
+            "full_gc_max_ms": max(gc2, default=0),
+            "stalls_over_50ms": len(late),
+            "stall_max_ms": max(late, default=0),
+        }
 
     def tail(self, lines: int = 30) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
