@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from typing import Any
 
 from flask import Flask, Response
@@ -28,12 +29,54 @@ def _sqlite_pragmas(app: Flask, engine: Engine) -> None:
         cur.close()
 
 
+def _psycopg2_under_eventlet() -> None:
+    """Make psycopg2 wait through eventlet's hub, forgetting listeners libpq's sockets inherit.
+
+    libpq opens its sockets in C, so eventlet never hears that a file descriptor number was
+    recycled. When a websocket is closed while a green thread still waits on it (seen when many
+    candidates disconnect at once), its listener stays registered under that number, and the next
+    PostgreSQL connection that gets the number failed with "Second simultaneous read on fileno".
+    A listener found on our connection's descriptor before we wait is such a leftover: no other
+    green thread may use this connection. ``mark_as_reopened`` is eventlet's own remedy for this.
+    """
+    import psycopg2
+    from eventlet import hubs
+    from eventlet.hubs.hub import READ, WRITE
+    from psycopg2 import extensions
+
+    def wait(conn: Any, timeout: float = -1) -> None:
+        while True:
+            state = conn.poll()
+            if state == extensions.POLL_OK:
+                return
+            fd, hub = conn.fileno(), hubs.get_hub()
+            if fd in hub.listeners[READ] or fd in hub.listeners[WRITE]:
+                hub.mark_as_reopened(fd)
+            if state == extensions.POLL_READ:
+                hubs.trampoline(fd, read=True)
+            elif state == extensions.POLL_WRITE:
+                hubs.trampoline(fd, write=True)
+            else:
+                raise psycopg2.OperationalError(f"Bad result from poll: {state!r}")
+
+    extensions.set_wait_callback(wait)
+
+
+def _green() -> bool:
+    """Running in an eventlet server (gunicorn -k eventlet), not merely with eventlet imported."""
+    patcher = sys.modules.get("eventlet.patcher")
+    return patcher is not None and bool(patcher.is_monkey_patched("socket"))
+
+
 def init_app(app: Flask) -> None:
     """Bind the database; services only flush, the request commits once or rolls back."""
     db.init_app(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
         with app.app_context():
             _sqlite_pragmas(app, db.engine)
+    elif uri.startswith("postgresql") and _green():
+        _psycopg2_under_eventlet()
 
     @app.after_request
     def commit_request(response: Response) -> Response:
