@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     socketio.init_app(
         app,
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        channel=app.config["SOCKETIO_CHANNEL"],
         async_mode=async_mode,
         max_http_buffer_size=app.config["SOCKETIO_MAX_MESSAGE_BYTES"],
     )

@@ -33,6 +33,9 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "SQLITE_SYNCHRONOUS": env("SQLITE_SYNCHRONOUS", "NORMAL"),
         "SQLITE_BUSY_TIMEOUT_MS": int(env("SQLITE_BUSY_TIMEOUT_MS", "5000")),
         "SOCKETIO_MESSAGE_QUEUE": env("SOCKETIO_MESSAGE_QUEUE") or None,
+        # Redis pub/sub ignores the database number: deployments sharing one Redis server need
+        # channels of their own, or a board would show another deployment's candidates.
+        "SOCKETIO_CHANNEL": env("SOCKETIO_CHANNEL", "examsvc"),
         # A bigger Socket.IO message closes the connection. Above any answer the protocol allows
         # (200,000 characters: ≤ 0.8 MB from a browser, 1.2 MB even \u-escaped), so those get
         # a too_large acknowledgement instead.

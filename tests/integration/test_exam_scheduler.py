@@ -124,7 +124,8 @@ def test_two_processes_share_pushes_through_redis(
     """A candidate on server A hears what server B did: B's state push, B's scheduler."""
     exam = prepare_exam("postgresql", sqlite_url)
     logs = tmp_path_factory.mktemp("two")
-    queue = {"SOCKETIO_MESSAGE_QUEUE": socketio_redis}
+    # a channel of this run's own: other runs on this Redis server must not hear these pushes
+    queue = {"SOCKETIO_MESSAGE_QUEUE": socketio_redis, "SOCKETIO_CHANNEL": f"test-{os.getpid()}"}
     a = Server(exam.url, logs / "a.log", queue | {"DELIVERY_SCHEDULER": "0"})
     b = Server(
         exam.url,

@@ -5,6 +5,7 @@ connection; two processes share the board through Redis."""
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -292,7 +293,8 @@ def test_two_processes_share_the_board_through_redis(
     exam = prepare_exam("postgresql", sqlite_url)
     shared = Room(exam)
     logs = tmp_path_factory.mktemp("boards")
-    queue = {"SOCKETIO_MESSAGE_QUEUE": socketio_redis}
+    # a channel of this run's own: other runs on this Redis server must not hear these pushes
+    queue = {"SOCKETIO_MESSAGE_QUEUE": socketio_redis, "SOCKETIO_CHANNEL": f"test-{os.getpid()}"}
     a, b = Server(exam.url, logs / "a.log", queue), Server(exam.url, logs / "b.log", queue)
     opened: list[Any] = []
     try:
