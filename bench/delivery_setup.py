@@ -38,6 +38,7 @@ from examsvc.delivery.models import Answer, Sitting
 from examsvc.delivery.services import paper_items
 from examsvc.demo import OWNERS, load_catalog
 from examsvc.extensions import db
+from examsvc.plans.demo import GIVEN, SURNAMES
 from examsvc.plans.models import SITE_TZ
 from examsvc.plans.services import PlanData, add_room, publish, save_plan
 from examsvc.registration.identity import iso7064_mod11_2
@@ -47,21 +48,6 @@ from examsvc.registration.services import import_roster
 from examsvc.sites.models import Room, Site
 
 SECRET = "delivery-bench"
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
-GIVEN = [
-    "子涵",
-    "浩然",
-    "欣怡",
-    "宇轩",
-    "梓萱",
-    "俊杰",
-    "诗琪",
-    "明哲",
-    "雨桐",
-    "嘉怡",
-    "思远",
-    "佳琪",
-]
 ROWS, COLUMNS, SPARE = 5, 8, [39, 40]  # 38 seats a room
 ROOMS_PER_SITE = 90
 
