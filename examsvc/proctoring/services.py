@@ -215,6 +215,7 @@ def _seat(reg: Registration, room: Room, facts: _RoomFacts, now: datetime) -> di
     anomalies = facts.anomalies.get(reg.id, [])
     latest = anomalies[-1] if anomalies else None
     pending = facts.pending.get(reg.id)
+    sittings = delivery.sittings_of(reg)
     return {
         "registration_id": reg.id,
         "seat": reg.seat,
@@ -224,7 +225,7 @@ def _seat(reg: Registration, room: Room, facts: _RoomFacts, now: datetime) -> di
         "ip": facts.ips.get(reg.id, ""),
         "presence": here.status,
         "presence_since": _ms(here.since),
-        "parts": [_part(s, reg, facts, now) for s in delivery.sittings_of(reg)],
+        "parts": [_part(s, reg, facts, now) for s in sittings],
         "anomalies": {
             "count": len(anomalies),
             "latest": None
@@ -235,7 +236,7 @@ def _seat(reg: Registration, room: Room, facts: _RoomFacts, now: datetime) -> di
                 "at": _ms(aware(latest.at)),
             },
         },
-        "warnings": sum(1 for s in delivery.sittings_of(reg) for e in s.events if e.kind == "warn"),
+        "warnings": sum(1 for s in sittings for e in s.events if e.kind == "warn"),
         "pending_switch": None
         if pending is None
         else {"login_id": pending.id, "ip": pending.ip, "at": _ms(aware(pending.created_at))},
