@@ -21,7 +21,7 @@ from ..extensions import db
 from ..registration.models import Registration
 from . import services
 from .actions import ActionError, parse_action
-from .pushes import NAMESPACE, board_room, emit, seat_push
+from .pushes import NAMESPACE, board_room, emit
 
 log = logging.getLogger(__name__)
 Ack = dict[str, Any]
@@ -96,15 +96,15 @@ def act(payload: object = None, *extra: object) -> Ack:
 
     def work() -> Ack:
         plan_id, room_id = _ids(payload)
-        plan, _room = services.room_for(current_user, plan_id, room_id, need="act")
+        plan, room = services.room_for(current_user, plan_id, room_id, need="act")
         request = parse_action(payload, tuple(s.part_kind for s in plan.sessions))
         now = _now()
         outcome = services.act(current_user, request, now)
         pushes.extend(outcome.pushes)
-        for reg_id in outcome.applied + [s["registration_id"] for s in outcome.skipped]:
-            reg = db.session.get(Registration, reg_id)
-            if reg is not None:
-                pushes.append(seat_push(reg, now))
+        touched = outcome.applied + [s["registration_id"] for s in outcome.skipped]
+        regs = [r for r in (db.session.get(Registration, i) for i in touched) if r is not None]
+        for seat in services.seats(regs, room, now):
+            pushes.append(lambda seat=seat: emit("seat", seat, plan_id, room_id))
         entry = services.audit_entry(outcome.record)
         db.session.commit()
         pushes.append(lambda: emit("action", entry, plan_id, room_id))
