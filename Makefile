@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 # The pure core: no Flask import, type-checked strictly.
-PURE := examsvc/bank/model.py examsvc/bank/yaml_format.py examsvc/bank/xlsx_format.py \
+PURE := examsvc/yaml_text.py examsvc/bank/model.py examsvc/bank/yaml_format.py examsvc/bank/xlsx_format.py \
         examsvc/bank/coverage.py examsvc/catalog/standards.py examsvc/catalog/scheme_rules.py \
         examsvc/assembly/blueprint.py examsvc/assembly/pool.py examsvc/assembly/engine.py \
         examsvc/assembly/feasibility.py examsvc/assembly/verify.py \

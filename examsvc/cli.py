@@ -16,6 +16,7 @@ from .bank.model import TYPE_NAMES, BankData, BankFormatError
 from .catalog.scheme_rules import SchemeError, parse_scheme
 from .catalog.standards import Standard, StandardError, load_standards
 from .errors import DomainError
+from .yaml_text import safe_load
 
 
 def _create(*_args: object) -> Flask:
@@ -99,7 +100,7 @@ def bank_validate(path: Path) -> None:
 
     for scheme in sorted((root / "schemes").glob("*.yaml")):
         try:
-            parse_scheme(yaml.safe_load(scheme.read_text(encoding="utf-8")), str(scheme))
+            parse_scheme(safe_load(scheme.read_text(encoding="utf-8")), str(scheme))
             click.echo(f"考核方案：{scheme.name} 通过")
         except (SchemeError, yaml.YAMLError) as exc:
             problems.append(str(exc))

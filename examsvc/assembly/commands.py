@@ -13,6 +13,7 @@ from ..bank.model import BankFormatError
 from ..catalog.scheme_rules import Scheme, SchemeError, parse_scheme
 from ..catalog.standards import Standard, StandardError, load_standards
 from ..cli import _fail, _read_any, _standards_root
+from ..yaml_text import safe_load
 from .blueprint import Blueprint, BlueprintError, parse_blueprint, validate_blueprint
 from .engine import AssemblyError, PlanResult, assemble
 from .feasibility import Feasibility, check_feasibility
@@ -35,7 +36,7 @@ BLUEPRINT = click.option(
 def _scheme_for(root: Path, blueprint: Blueprint) -> Scheme | None:
     for path in sorted((root / "schemes").glob("*.yaml")):
         try:
-            scheme = parse_scheme(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+            scheme = parse_scheme(safe_load(path.read_text(encoding="utf-8")), str(path))
         except (SchemeError, yaml.YAMLError):
             continue
         if scheme.certificate == blueprint.certificate and blueprint.level in scheme.levels:
@@ -47,7 +48,7 @@ def load_inputs(bank_path: Path, blueprint_path: Path) -> tuple[Blueprint, list[
     """Read and check the blueprint and the bank; exit with every problem found otherwise."""
     root = _standards_root(bank_path)
     try:
-        raw = yaml.safe_load(blueprint_path.read_text(encoding="utf-8"))
+        raw = safe_load(blueprint_path.read_text(encoding="utf-8"))
         blueprint = parse_blueprint(raw, str(blueprint_path))
         standards: dict[tuple[str, str], Standard] = load_standards(root / "standards")
         banks = _read_any(bank_path)

@@ -22,6 +22,7 @@ from ..catalog.models import Certificate, CertificateLevel, ExamScheme
 from ..catalog.services import find_level, scheme_spec, standard_of
 from ..errors import DomainError, NotFound
 from ..extensions import db
+from ..yaml_text import safe_load
 from . import engine
 from .blueprint import Blueprint as BlueprintSpec
 from .blueprint import BlueprintError, blueprint_from_scheme, parse_blueprint, validate_blueprint
@@ -94,7 +95,7 @@ def get_paper_set(user: User, paper_set_id: int) -> PaperSet:
 
 def _yaml(text: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -149,7 +150,7 @@ def blueprint_spec(row: Blueprint) -> BlueprintSpec:
 def loose_spec(document: str) -> BlueprintSpec | None:
     """The blueprint by its own rules only (to show it even when it no longer fits the scheme)."""
     try:
-        return parse_blueprint(yaml.safe_load(document))
+        return parse_blueprint(safe_load(document))
     except (BlueprintError, yaml.YAMLError):
         return None
 
@@ -448,7 +449,7 @@ def audit_paper_set(paper_set: PaperSet, stored: StoredPlan | None = None) -> li
             "重新生成的试卷可能不同"
         )
     try:
-        spec = parse_blueprint(yaml.safe_load(paper_set.blueprint_document), "细目表快照")
+        spec = parse_blueprint(safe_load(paper_set.blueprint_document), "细目表快照")
     except (BlueprintError, yaml.YAMLError) as exc:
         return [*problems, f"细目表快照无法解析：{exc}"]
     versions = db.session.scalars(

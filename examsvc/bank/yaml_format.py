@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from ..catalog.standards import Standard, StandardError, load_standard
+from ..yaml_text import safe_load
 from .model import (
     AnswerForm,
     BankData,
@@ -26,7 +27,7 @@ CHOICE_FIELDS = ("id", "type", "stem", "options", "answer", "explanation", "diff
 
 def _load_yaml(path: Path, issues: list[Issue]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         issues.append(Issue(Location(str(path)), f"不是有效的 UTF-8 YAML：{exc}"))
         return None

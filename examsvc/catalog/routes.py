@@ -11,6 +11,7 @@ from flask_login import current_user
 from ..auth.roles import BANK_READERS, Role, roles_required
 from ..errors import DomainError
 from ..extensions import db
+from ..yaml_text import safe_load
 from .models import CertificateLevel
 from .scheme_rules import FEE_CAPS, SchemeError, fee_cap, parse_scheme
 from .services import all_levels, scheme_spec, store_scheme
@@ -119,7 +120,7 @@ def edit_scheme(level_id: int) -> ResponseReturnValue:
     problems: list[str] = []
     if request.method == "POST":
         try:
-            spec = parse_scheme(yaml.safe_load(text), _("Scheme"))
+            spec = parse_scheme(safe_load(text), _("Scheme"))
             if spec.certificate != level.certificate.code:
                 raise SchemeError(f"certificate 应为 {level.certificate.code}")
             store_scheme(level, spec)

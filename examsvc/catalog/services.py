@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..errors import DomainError, NotFound
 from ..extensions import db
+from ..yaml_text import safe_load
 from .models import (
     Certificate,
     CertificateLevel,
@@ -73,7 +74,7 @@ def load_standard_file(org: Organization, path: Path) -> SkillStandard:
     """Load (or reload) one standard file and its tree for the certificate level it names."""
     document = path.read_text(encoding="utf-8")
     try:
-        standard = parse_standard(yaml.safe_load(document), str(path))
+        standard = parse_standard(safe_load(document), str(path))
     except (StandardError, yaml.YAMLError) as exc:
         raise DomainError(f"技能标准文件有误：{exc}") from exc
     level = ensure_level(org, standard.certificate, standard.certificate_name, standard.level)
@@ -112,7 +113,7 @@ def _nodes(standard: Standard) -> list[StandardNode]:
 
 @lru_cache(maxsize=64)
 def _parse_cached(document: str) -> Standard:
-    return parse_standard(yaml.safe_load(document))
+    return parse_standard(safe_load(document))
 
 
 def standard_of(level: CertificateLevel) -> Standard | None:
@@ -123,7 +124,7 @@ def standard_of(level: CertificateLevel) -> Standard | None:
 def load_scheme_file(path: Path) -> list[ExamScheme]:
     """Load a scheme file for every level it names; replaces those levels' schemes."""
     try:
-        spec = parse_scheme(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+        spec = parse_scheme(safe_load(path.read_text(encoding="utf-8")), str(path))
     except (SchemeError, yaml.YAMLError) as exc:
         raise DomainError(f"考核方案文件有误：{exc}") from exc
     return [store_scheme(find_level(spec.certificate, level), spec) for level in spec.levels]

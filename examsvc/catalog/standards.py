@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from ..yaml_text import safe_load
+
 LEVELS = {"junior": "初级", "intermediate": "中级", "senior": "高级"}
 CODE = re.compile(r"^\d+(-\d+)*(-[SK]\d+)?$")
 
@@ -166,7 +168,7 @@ def _build_index(standard: Standard, origin: str) -> None:
 def load_standard(path: Path) -> Standard:
     """Read and parse one standard file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise StandardError(f"{path}: not valid YAML: {exc}") from exc
     return parse_standard(data, str(path))

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from ..catalog.standards import LEVELS
+from ..yaml_text import safe_load
 
 # The choices offered to applicants, low to high.
 EDUCATION = ("初中", "中职", "高中", "高职", "大专", "本科", "硕士", "博士")
@@ -339,7 +340,7 @@ def parse_rules(data: object, origin: str) -> RuleSet:
 def load_rules(path: Path) -> RuleSet:
     """Read and parse a rule-set file; a YAML syntax error is an EligibilityError too."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise EligibilityError([f"{path}：不是有效的 YAML（{exc}）"]) from exc
     return parse_rules(data, str(path))

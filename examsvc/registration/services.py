@@ -22,6 +22,7 @@ from ..extensions import db
 from ..plans.models import ExamPlan
 from ..plans.services import plan_fees, plan_scheme, require_state
 from ..sites.models import Site
+from ..yaml_text import safe_load
 from .eligibility import EligibilityError, RuleSet, evaluate, parse_rules
 from .fees import InstitutionFees, quote, summarize
 from .models import Candidate, EligibilityRules, Registration
@@ -75,7 +76,7 @@ def rules_for(certificate_id: int) -> RuleSet | None:
     )
     if row is None:
         return None
-    return parse_rules(yaml.safe_load(row.document), "报考条件")
+    return parse_rules(safe_load(row.document), "报考条件")
 
 
 def save_rules(
@@ -83,7 +84,7 @@ def save_rules(
 ) -> EligibilityRules:
     """Store a certificate's eligibility rules after they parse; bad YAML changes nothing."""
     try:
-        parse_rules(yaml.safe_load(document), origin)
+        parse_rules(safe_load(document), origin)
     except yaml.YAMLError as exc:
         raise DomainError(f"{origin}：YAML 语法错误：{exc}") from exc
     except EligibilityError as exc:
@@ -102,7 +103,7 @@ def save_rules(
 def load_rules_file(path: Path) -> EligibilityRules:
     """Load ``question_banks/eligibility/<name>.yaml`` for the certificate it names."""
     document = path.read_text(encoding="utf-8")
-    rules = parse_rules(yaml.safe_load(document), path.name)
+    rules = parse_rules(safe_load(document), path.name)
     certificate = db.session.scalar(
         select(Certificate).where(Certificate.code == rules.certificate)
     )
