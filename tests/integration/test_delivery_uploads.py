@@ -28,9 +28,10 @@ NOW = datetime.now(UTC)
 
 
 def _zip(text: str = "<h1>作品</h1>") -> bytes:
+    # A fixed date: writestr stamps the current second, so two archives built a second apart differ.
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("index.html", text)
+        archive.writestr(zipfile.ZipInfo("index.html", (2026, 1, 1, 0, 0, 0)), text)
     return out.getvalue()
 
 
@@ -132,11 +133,12 @@ def test_the_http_routes_upload_list_download_and_keep_files_private(
 ) -> None:
     owner = _client_of(app, uploader.reg)
     url = f"/exam/api/practical/files/{uploader.position}"
-    sent = owner.post(url, data={"file": (io.BytesIO(_zip()), "网页.zip")})
+    work = _zip()
+    sent = owner.post(url, data={"file": (io.BytesIO(work), "网页.zip")})
     assert sent.status_code == 200 and sent.json["files"][0]["name"] == "网页.zip"
     assert owner.post(url, data={}).json["error"] == "malformed"
     download = owner.get(f"{url}/网页.zip")
-    assert download.status_code == 200 and download.data == _zip()
+    assert download.status_code == 200 and download.data == work
     plan_regs = uploader.reg.plan.registrations
     stranger = next(r for r in plan_regs if r.id != uploader.reg.id)
     other = _client_of(app, stranger)
