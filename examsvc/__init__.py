@@ -25,6 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(from_environment(instance))
     if test_config:
         app.config.from_mapping(test_config)
+    _check_grace(app.config["DELIVERY_GRACE_SECONDS"])
 
     from . import db, i18n
     from .auth import setup as auth_setup
@@ -105,3 +106,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _check_grace(seconds: float) -> None:
+    from .delivery.clock import MAX_GRACE
+
+    if not 0 <= seconds <= MAX_GRACE.total_seconds():
+        raise ValueError(
+            f"DELIVERY_GRACE_SECONDS={seconds} is out of range: use 0 to "
+            f"{MAX_GRACE.total_seconds():.0f} seconds (it covers network latency, not extra time)"
+        )

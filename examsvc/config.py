@@ -44,6 +44,9 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # entry (wsgi.py); one leader however many processes serve. Interval in seconds.
         "DELIVERY_SCHEDULER": env("DELIVERY_SCHEDULER", "0") == "1",
         "DELIVERY_SCHEDULER_INTERVAL": float(env("DELIVERY_SCHEDULER_INTERVAL", "1")),
+        # Seconds after a part's deadline that an answer is still stored and the part is not
+        # yet submitted: for answers sent just before it and still on the network (0–60).
+        "DELIVERY_GRACE_SECONDS": float(env("DELIVERY_GRACE_SECONDS", "5")),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Explicit: Flask-Limiter otherwise inherits the previous app's setting in one process.

@@ -151,6 +151,15 @@ class Clock:
             return None
         return self.started_at + self.allowed() + self.paused_for(now)
 
+    def running_deadline(self) -> datetime | None:
+        """The deadline while the clock runs, which no later instant moves; None before the
+        start and during a pause (when the deadline moves on with ``now``). Stored with the
+        sitting, it lets the server check an answer or find overdue sittings without the clock."""
+        if self.started_at is None or self.is_paused:
+            return None
+        paused = sum((end - start for start, end in self.pauses if end), timedelta(0))
+        return self.started_at + self.allowed() + paused
+
     def closes_at(self, now: datetime) -> datetime | None:
         """Deadline + grace: the last moment an answer is accepted, and when to auto-submit."""
         deadline = self.deadline(now)

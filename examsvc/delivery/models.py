@@ -4,7 +4,7 @@ memory, so a restarted server resumes every sitting where it was."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,24 +12,30 @@ from sqlalchemy import (
     JSON,
     DateTime,
     ForeignKey,
+    Index,
     LargeBinary,
     Numeric,
     String,
     Text,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from ..auth.models import User, utcnow
 from ..extensions import db
 from ..registration.models import Registration
+from .clock import DEFAULT_GRACE, Clock
 
 
 class Sitting(db.Model):  # type: ignore[name-defined,misc]
     """One part (theory or practical) of one registration, with its clock."""
 
     __tablename__ = "sitting"
-    __table_args__ = (UniqueConstraint("registration_id", "part_kind"),)
+    __table_args__ = (
+        UniqueConstraint("registration_id", "part_kind"),
+        Index("ix_sitting_state_deadline_at", "state", "deadline_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))
@@ -46,6 +52,10 @@ class Sitting(db.Model):  # type: ignore[name-defined,misc]
     last_seq: Mapped[int] = mapped_column(default=0)  # the highest change number stored
     # Items with an answer, kept with each write so the invigilators' board needs no count.
     answered: Mapped[int] = mapped_column(default=0)
+    # The clock's deadline while the part is in progress (None otherwise), derived from the
+    # columns above on every flush: an answer is checked, and the scheduler finds the overdue
+    # sittings through an index, without building every running sitting's clock.
+    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     registration: Mapped[Registration] = relationship()
     answers: Mapped[list[Answer]] = relationship(
@@ -54,6 +64,39 @@ class Sitting(db.Model):  # type: ignore[name-defined,misc]
     events: Mapped[list[SittingEvent]] = relationship(
         back_populates="sitting", order_by="SittingEvent.id", cascade="all, delete-orphan"
     )
+
+    def clock(self, grace: timedelta = DEFAULT_GRACE) -> Clock:
+        return Clock(
+            duration=timedelta(minutes=self.duration_minutes),
+            started_at=aware(self.started_at),
+            extensions=tuple(timedelta(seconds=s) for s in self.extensions or ()),
+            extra_ratio=self.extra_ratio,
+            pauses=tuple(
+                (_parse(start), _parse(end) if end else None) for start, end in self.pauses or ()
+            ),
+            grace=grace,
+        )
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """A stored time as UTC: SQLite gives back naive datetimes of what was stored as UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _parse(text: str | None) -> datetime:
+    moment = datetime.fromisoformat(text or "")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@event.listens_for(Sitting, "before_insert")
+@event.listens_for(Sitting, "before_update")
+def _keep_deadline(_mapper: Mapper[Sitting], _connection: object, sitting: Sitting) -> None:
+    # Whatever changed the clock (start, pause, resume, an extension, a test moving the start),
+    # the stored deadline follows it in the same statement.
+    running = sitting.state == "in_progress"
+    sitting.deadline_at = sitting.clock().running_deadline() if running else None
 
 
 class SittingEvent(db.Model):  # type: ignore[name-defined,misc]

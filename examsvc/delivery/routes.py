@@ -83,9 +83,11 @@ def login() -> ResponseReturnValue:
         except DeliveryError as exc:
             error, status = exc.message, exc.status
         else:
-            _tell_the_board(row.registration, pending=row.state == "pending")
-            session[SESSION_KEY] = row.id
-            if row.state == "pending":
+            # Read before the board's commit expires the row (else one more query to reload it).
+            login_id, pending = row.id, row.state == "pending"
+            _tell_the_board(row.registration, pending=pending)
+            session[SESSION_KEY] = login_id
+            if pending:
                 return redirect(url_for("exam.pending"))
             return redirect(url_for("exam.home"))
     return render_template("exam/login.html", error=error), status
@@ -194,12 +196,14 @@ def state() -> ResponseReturnValue:
 @public
 @candidate_required
 def start(part: str) -> ResponseReturnValue:
+    from .sockets import start_pushes
+
     def act(pushes: Pushes) -> dict[str, Any]:
         now, reg = _now(), g.registration
-        sitting = services.sitting_of(reg, part)
-        services.start(sitting, now)
-        _state_pushes(reg, sitting, now, pushes)
-        return {"ok": True} | services.snapshot(reg, now)
+        services.start(services.sitting_of(reg, part), now)
+        body = {"ok": True} | services.snapshot(reg, now)
+        pushes += start_pushes(reg, part, body, now)
+        return body
 
     return _answer(act)
 

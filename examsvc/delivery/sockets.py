@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from flask import request, session
@@ -27,7 +27,7 @@ from ..extensions import db, socketio
 from ..proctoring import pushes as board
 from ..proctoring import services as presence
 from ..registration.models import Registration
-from . import services
+from . import autosave, services
 from .answers import PART_KINDS
 from .routes import SESSION_KEY
 from .services import DeliveryError
@@ -128,6 +128,16 @@ def push_state_later(reg: Registration, sitting: Any, now: datetime) -> Callable
     return lambda: push_state(reg_id, part)
 
 
+def start_pushes(
+    reg: Registration, part: str, snapshot: dict[str, Any], now: datetime
+) -> list[Callable[[], None]]:
+    """What a start tells the candidate's other tabs and the board. The part's state is taken
+    from the snapshot the start answers with: computing it again read the whole paper a second
+    time, a third of a start."""
+    reg_id, started = reg.id, next(p for p in snapshot["parts"] if p["part"] == part)
+    return [lambda: push_state(reg_id, started), board.seat_push(reg, now)]
+
+
 def disconnect(reason: object = None) -> None:
     """The socket is gone: close its presence record and tell the board at once."""
     try:
@@ -192,35 +202,54 @@ def _event(name: str) -> Callable[[Action], Action]:
     def register(action: Action) -> Action:
         @wraps(action)
         def handle(payload: object = None, *extra: object) -> Ack:
-            pushes: list[Callable[[], None]] = []
-            try:
-                if extra or not isinstance(payload, dict):
-                    raise DeliveryError("malformed", "消息应为一个 JSON 对象：请刷新页面")
-                reg = services.live_registration(session.get(SESSION_KEY))
-                if reg is None:
-                    raise DeliveryError("unauthenticated", "登录已失效：请重新登录", 401)
-                ack = action(reg, payload, _now(), pushes)
-                services.commit()
-            except DeliveryError as exc:
-                services.rollback()
-                return {"ok": False, "error": exc.code, "message": exc.message}
-            except Exception:
-                services.rollback()
-                log.exception("exam event %s failed", name)
-                return {
-                    "ok": False,
-                    "error": "server_error",
-                    "message": "服务器出错，未保存：请稍后重试，如仍失败请联系监考员",
-                }
-            finally:
-                db.session.remove()
-            _push(pushes)
-            return ack
+            def run(pushes: list[Callable[[], None]]) -> Ack:
+                reg = services.signed_in(session.get(SESSION_KEY))
+                return action(reg, _object(payload, extra), _now(), pushes)
+
+            return _respond(name, run)
 
         EVENTS[name] = handle
         return action
 
     return register
+
+
+def _object(payload: object, extra: tuple[object, ...]) -> dict[str, Any]:
+    if extra or not isinstance(payload, dict):
+        raise DeliveryError("malformed", "消息应为一个 JSON 对象：请刷新页面")
+    return payload
+
+
+def _respond(
+    name: str, run: Callable[[list[Callable[[], None]]], Ack], commits: bool = False
+) -> Ack:
+    """Run one request: commit before the acknowledgement (unless ``run`` ``commits`` itself),
+    refusals as acknowledgements, a fresh database session each time, and the pushes ``run``
+    collects sent after the commit."""
+    pushes: list[Callable[[], None]] = []
+    try:
+        ack = run(pushes)
+        if not commits:
+            services.commit()
+    except DeliveryError as exc:
+        services.rollback()
+        return _refusal(exc)
+    except Exception:
+        services.rollback()
+        log.exception("exam event %s failed", name)
+        return {
+            "ok": False,
+            "error": "server_error",
+            "message": "服务器出错，未保存：请稍后重试，如仍失败请联系监考员",
+        }
+    finally:
+        db.session.remove()
+    _push(pushes)
+    return ack
+
+
+def _refusal(exc: DeliveryError) -> Ack:
+    return {"ok": False, "error": exc.code, "message": exc.message}
 
 
 def _push(pushes: list[Callable[[], None]]) -> None:
@@ -267,23 +296,37 @@ def ping(payload: object = None, *extra: object) -> Ack:
 @_event("start")
 def start(reg: Registration, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
     _only(payload, "part")
-    sitting = services.sitting_of(reg, _part_of(payload))
-    services.start(sitting, now)
-    pushes.append(push_state_later(reg, sitting, now))
-    pushes.append(board.seat_push(reg, now))
-    return {"ok": True} | services.snapshot(reg, now)
+    part = _part_of(payload)
+    services.start(services.sitting_of(reg, part), now)
+    body = {"ok": True} | services.snapshot(reg, now)
+    pushes += start_pushes(reg, part, body, now)
+    return body
 
 
-@_event("answer")
-def answer(reg: Registration, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
-    """One change ``{part, seq, position, value, flagged}``, acknowledged once committed."""
-    change = dict(payload)
-    part = _part_of(change)
-    del change["part"]
-    ack = services.save_answer(reg, part, change, now)
-    if ack["outcome"] == "saved":
-        pushes.append(board.progress_push(reg, part, ack["answered"]))
-    return ack
+def answer(server: Any, sid: str, payload: object = None, *extra: object) -> Ack:
+    """One change ``{part, seq, position, value, flagged}``, acknowledged once committed.
+
+    The one event every candidate sends every few seconds, so it skips what Flask-SocketIO does
+    around an event: no request context (whose opening decodes the session cookie again), only
+    the app's context; the sign-in is the one the connection was accepted with, and the change's
+    own read (autosave.py) checks that it is still live.
+    """
+    environ = server.get_environ(sid, namespace=NAMESPACE)
+    if environ is None:  # a socket already gone; without a sign-in, save_change refuses
+        return _refusal(services.signed_out())
+    login_id = environ.get("saved_session", {}).get(SESSION_KEY)
+
+    def run(pushes: list[Callable[[], None]]) -> Ack:
+        change = dict(_object(payload, extra))
+        part = _part_of(change)
+        del change["part"]
+        ack, seat = autosave.save_change(login_id, part, change, _now())
+        if seat is not None:
+            pushes.append(board.progress_push(seat, part, ack["answered"]))
+        return ack
+
+    with environ["flask.app"].app_context():
+        return _respond("answer", run, commits=True)
 
 
 @_event("submit")
@@ -314,3 +357,4 @@ def init_app(sio: SocketIO) -> None:
     sio.on_event("beat", beat, namespace=NAMESPACE)
     for name, handle in EVENTS.items():
         sio.on_event(name, handle, namespace=NAMESPACE)
+    sio.server.on("answer", partial(answer, sio.server), namespace=NAMESPACE)

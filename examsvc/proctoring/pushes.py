@@ -9,13 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ..extensions import socketio
 from ..registration.models import Registration
 
 NAMESPACE = "/invigilation"
 Push = Callable[[], None]
+
+
+class Seated(Protocol):
+    """Where a registration sits: a Registration, or the few columns the answer path reads."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def plan_id(self) -> int: ...
+    @property
+    def room_id(self) -> int | None: ...
 
 
 def board_room(plan_id: int, room_id: int) -> str:
@@ -37,7 +48,7 @@ def seat_push(reg: Registration, now: datetime) -> Push:
     return lambda: emit("seat", data, plan_id, room_id)
 
 
-def progress_push(reg: Registration, part: str, answered: int) -> Push:
+def progress_push(reg: Seated, part: str, answered: int) -> Push:
     """An answer was stored: only the count changes, so no seat is computed (every ack)."""
     data = {"registration_id": reg.id, "part": part, "answered": answered}
     plan_id, room_id = reg.plan_id, reg.room_id

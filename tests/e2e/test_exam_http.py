@@ -16,7 +16,7 @@ from examsvc.catalog.models import Organization
 from examsvc.config import ROOT
 from examsvc.delivery.models import Answer
 from examsvc.delivery.services import paper_items
-from examsvc.extensions import db
+from examsvc.extensions import db, socketio
 from examsvc.registration.models import Registration
 from tests.conftest import open_demo_plan
 
@@ -72,3 +72,18 @@ def test_after_sign_out_the_api_answers_401(app: Flask, reg: Registration) -> No
     client.post("/exam/logout")
     answer = client.get("/exam/api/state")
     assert answer.status_code == 401 and answer.get_json()["error"] == "unauthenticated"
+
+
+def test_a_start_over_http_reaches_the_candidates_open_sockets(
+    app: Flask, reg: Registration
+) -> None:
+    client = _signed_in(app, reg)
+    client.get("/exam/")
+    tab = socketio.test_client(app, "/exam", flask_test_client=client)
+    assert tab.is_connected("/exam")
+    tab.get_received("/exam")
+    started = client.post("/exam/api/theory/start").get_json()
+    pushed = [m["args"][0] for m in tab.get_received("/exam") if m["name"] == "state"]
+    (theory,) = [p for p in started["parts"] if p["part"] == "theory"]
+    assert pushed == [theory] and theory["state"] == "in_progress"
+    tab.disconnect("/exam")

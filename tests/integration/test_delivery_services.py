@@ -144,6 +144,23 @@ def test_after_the_deadline_answers_are_refused_and_the_scheduler_submits(
     assert [a.value for a in sitting.answers] == [sitting.answers[0].value] and sitting.answers
 
 
+def test_the_grace_after_the_deadline_is_configured(reg: Registration) -> None:
+    from flask import current_app
+
+    started = _started(reg)
+    single = _position(reg, "single")
+    just_late = started + timedelta(minutes=90, seconds=2)
+    change = {"seq": 1, "position": single, "value": "A"}
+    current_app.config["DELIVERY_GRACE_SECONDS"] = 0
+    with pytest.raises(DeliveryError) as refused:
+        save_answer(reg, "theory", change, just_late)
+    assert refused.value.code == "time_up"
+    assert submit_overdue(just_late - timedelta(seconds=3)) == []
+    current_app.config["DELIVERY_GRACE_SECONDS"] = 5
+    assert save_answer(reg, "theory", change, just_late)["outcome"] == "saved"
+    assert submit_overdue(just_late) == []  # still inside the 5 s grace
+
+
 def test_a_submitted_part_takes_no_more_answers(reg: Registration) -> None:
     _started(reg)
     submit(sitting_of(reg, "theory"), _now())

@@ -35,6 +35,14 @@ def test_safe_defaults_without_environment(monkeypatch: pytest.MonkeyPatch, tmp_
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
+@pytest.mark.parametrize("grace", [-1, 61])
+def test_a_grace_beyond_network_latency_is_refused_at_start(grace: float) -> None:
+    from examsvc import create_app
+
+    with pytest.raises(ValueError, match="DELIVERY_GRACE_SECONDS"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "DELIVERY_GRACE_SECONDS": grace})
+
+
 def test_app_never_imports_eventlet_and_runs_socketio_threaded() -> None:
     code = (
         "import sys; from examsvc import create_app; from examsvc.extensions import socketio;"

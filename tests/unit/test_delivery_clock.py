@@ -284,6 +284,27 @@ def test_accepting_and_over_exclude_each_other(clock: Clock, now: datetime) -> N
     assert accepts == (not clock.paused_at(now) and now < closes)
 
 
+@SETTINGS
+@given(clocks(), instants)
+def test_the_running_deadline_is_the_deadline_at_any_later_instant(
+    clock: Clock, now: datetime
+) -> None:
+    """What the database stores may stand in for the clock whenever the clock runs."""
+    stored = clock.running_deadline()
+    if clock.is_paused:
+        assert stored is None
+        return
+    last = clock.pauses[-1][1] if clock.pauses else T0
+    assert last is not None
+    later = max(now, last)
+    assert stored == clock.deadline(later)
+    assert clock.accepts_answer_at(later) == (later < stored + clock.grace)  # type: ignore[operator]
+
+
+def test_no_running_deadline_before_the_start() -> None:
+    assert Clock(HOUR).running_deadline() is None
+
+
 # --- client offset ------------------------------------------------------------------------
 
 
