@@ -1,10 +1,14 @@
 """The candidate's paper for one part, as plain data for the exam page.
 
-Built from the candidate's own paper (``services.paper_items``): items in position order, stems
-and options rendered to safe HTML, options in the candidate's shuffled order under the labels
-shown (A, B, C …), the materials of practical items as download links of the exam page. The
-answer key, the explanation and the rubric never enter it: only the fields below are copied
-from an item version, so nothing else can reach the page.
+Built from the candidate's own paper: items in position order, stems and options rendered to
+safe HTML, options in the candidate's shuffled order under the labels shown (A, B, C …), the
+materials of practical items as download links of the exam page. The answer key, the
+explanation and the rubric never enter it: only the fields of ``_Content`` are copied from an
+item version, so nothing else can reach the page.
+
+What an item version shows is rendered once per process and kept (``_contents``): a version on
+a published paper never changes, and 2,000 candidates loading their papers at the start of an
+exam would otherwise render the same few hundred stems and options thousands of times over.
 """
 
 from __future__ import annotations
@@ -13,22 +17,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
 
 from ..assembly.models import PaperItem
 from ..bank.convert import version_data
 from ..bank.model import OPTION_KEYS, TYPE_NAMES
-from ..bank.models import Attachment
+from ..bank.models import Attachment, Item, ItemVersion
 from ..bank.render import to_html
 from ..extensions import db
 from ..registration.models import Registration
-from .answers import PART_NAMES
-from .services import ShownItem, paper_items
+from .answers import PART_NAMES, ItemView
+from .services import paper_of
 
 NUMERALS = "一二三四五六七八九十"
 # The editor of a practical answer by its answer form; "none" (upload only) has no editor.
 LANGUAGES = {"html": "html", "css": "css", "javascript": "javascript", "text": "text"}
+# Rendered versions kept per process: a bank's worth several times over (a few MB at most).
+CACHE_SIZE = 4096
+CACHE = "examsvc.exam_paper_contents"
 
 
 @dataclass(frozen=True)
@@ -89,8 +97,18 @@ class CandidatePaper:
         return sum((s.points for s in self.sections), Decimal(0))
 
 
-def _part_items(reg: Registration, part: str) -> list[ShownItem]:
-    return [i for i in paper_items(reg) if i.view.part == part]
+@dataclass(frozen=True)
+class _Content:
+    """What a candidate is shown of one item version, whoever the candidate: no key, no
+    explanation, no rubric. Options by their bank key; each paper shows them in its own order."""
+
+    type: str
+    stem: Markup
+    options: dict[str, Markup]
+    title: str
+    materials: tuple[tuple[str, str], ...]
+    language: str
+    upload_types: tuple[str, ...] | None
 
 
 @dataclass(frozen=True)
@@ -98,6 +116,32 @@ class _File:
     id: int
     name: str
     kind: str  # material | image
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One item of the candidate's paper: where it is and how it is shown there."""
+
+    position: int
+    version_id: int
+    option_order: str
+    points: Decimal
+
+
+def _rows(reg: Registration, part: str) -> list[_Row]:
+    """The items of the candidate's ``part`` in position order: columns only, no versions."""
+    paper_id = paper_of(reg)
+    rows = db.session.execute(
+        select(
+            PaperItem.position,
+            PaperItem.item_version_id,
+            PaperItem.option_order,
+            PaperItem.points,
+        )
+        .where(PaperItem.paper_id == paper_id, PaperItem.part_kind == part)
+        .order_by(PaperItem.position)
+    )
+    return [_Row(*row) for row in rows]
 
 
 def _attachments(version_ids: list[int]) -> dict[int, list[_File]]:
@@ -113,55 +157,84 @@ def _attachments(version_ids: list[int]) -> dict[int, list[_File]]:
     return out
 
 
+def _render(
+    item: Item, version: ItemVersion, files: list[_File], file_url: Callable[[int], str]
+) -> _Content:
+    data = version_data(item, version)
+    images = {a.name: a.id for a in files if a.kind == "image"}
+
+    def image_url(name: str) -> str | None:
+        return file_url(images[name]) if name in images else None
+
+    form = data.answer_form
+    return _Content(
+        type=item.type,
+        stem=to_html(data.stem, image_url),
+        options={key: to_html(text, image_url, inline=True) for key, text in data.options},
+        title=data.title if item.type == "practical" else "",
+        materials=tuple((a.name, file_url(a.id)) for a in files if a.kind == "material"),
+        language=LANGUAGES.get(form.editor, "") if form else "",
+        upload_types=form.upload_types if form and form.upload else None,
+    )
+
+
+def _contents(
+    version_ids: list[int], part: str, file_url: Callable[[int], str]
+) -> dict[int, _Content]:
+    """What each version shows on ``part``'s page, rendered only for versions not yet kept.
+    Kept per app (one per process; tests make one per database) and by part, since the
+    file URLs in a stem name the part's page."""
+    cache: dict[tuple[int, str], _Content] = current_app.extensions.setdefault(CACHE, {})
+    out = {v: cache[v, part] for v in version_ids if (v, part) in cache}
+    missing = [v for v in dict.fromkeys(version_ids) if v not in out]
+    if missing:
+        files = _attachments(missing)
+        for version, item in db.session.execute(
+            select(ItemVersion, Item)
+            .join(Item, ItemVersion.item_id == Item.id)
+            .where(ItemVersion.id.in_(missing))
+        ).tuples():
+            out[version.id] = _render(item, version, files[version.id], file_url)
+            while len(cache) >= CACHE_SIZE:  # the oldest go first (dicts keep insertion order)
+                del cache[next(iter(cache))]
+            cache[version.id, part] = out[version.id]
+    return out
+
+
 def candidate_paper(
     reg: Registration, part: str, file_url: Callable[[int], str], part_name: str = ""
 ) -> CandidatePaper:
     """The candidate's items of ``part`` as shown, grouped in sections of one item type."""
-    shown = _part_items(reg, part)
-    points: dict[int, Decimal] = {
-        position: value
-        for position, value in db.session.execute(
-            select(PaperItem.position, PaperItem.points).where(PaperItem.paper_id == reg.paper_id)
-        )
-    }
-    files = _attachments([i.version.id for i in shown])
+    rows = _rows(reg, part)
+    contents = _contents([r.version_id for r in rows], part, file_url)
     sections: list[CandidateSection] = []
-    for number, item in enumerate(shown, 1):
-        version = item.version
-        data = version_data(version.item, version)
-        images = {a.name: a.id for a in files[version.id] if a.kind == "image"}
-
-        def image_url(name: str, images: dict[str, int] = images) -> str | None:
-            return file_url(images[name]) if name in images else None
-
-        text = data.option_map
-        form = data.answer_form
-        shown_item = CandidateItem(
-            position=item.view.position,
+    for number, row in enumerate(rows, 1):
+        content = contents[row.version_id]
+        # The paper's item as the answer path sees it: its checks and its option order.
+        view = ItemView(row.position, part, content.type, row.option_order, len(content.options))
+        shown = CandidateItem(
+            position=row.position,
             number=number,
-            type=item.view.item_type,
-            points=Decimal(points.get(item.view.position, 0)).normalize(),
-            stem=to_html(data.stem, image_url),
+            type=content.type,
+            points=Decimal(row.points).normalize(),
+            stem=content.stem,
             options=tuple(
-                (OPTION_KEYS[k], to_html(text[key], image_url, inline=True))
-                for k, key in enumerate(item.view.order)
+                (OPTION_KEYS[k], content.options[key]) for k, key in enumerate(view.order)
             ),
-            title=data.title if item.view.item_type == "practical" else "",
-            materials=tuple(
-                (a.name, file_url(a.id)) for a in files[version.id] if a.kind == "material"
-            ),
-            language=LANGUAGES.get(form.editor, "") if form else "",
-            upload_types=form.upload_types if form and form.upload else None,
+            title=content.title,
+            materials=content.materials,
+            language=content.language,
+            upload_types=content.upload_types,
         )
-        if not sections or sections[-1].type != shown_item.type:
-            sections.append(CandidateSection(NUMERALS[len(sections) % 10], shown_item.type))
-        sections[-1].items.append(shown_item)
+        if not sections or sections[-1].type != shown.type:
+            sections.append(CandidateSection(NUMERALS[len(sections) % 10], shown.type))
+        sections[-1].items.append(shown)
     return CandidatePaper(part, part_name or PART_NAMES.get(part, part), sections)
 
 
 def paper_file(reg: Registration, part: str, att_id: int) -> Attachment | None:
     """An attachment of an item of this candidate's ``part``, or None (not theirs to fetch)."""
-    version_ids = [i.version.id for i in _part_items(reg, part)]
+    version_ids = [r.version_id for r in _rows(reg, part)]
     return db.session.scalar(
         select(Attachment).where(Attachment.id == att_id, Attachment.version_id.in_(version_ids))
     )

@@ -8,13 +8,15 @@ answering itself runs in ``static/js/exam.js`` over the protocol of docs/protoco
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -22,8 +24,10 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from ..auth.roles import public
 from ..files import file_response
@@ -35,6 +39,8 @@ from .services import DeliveryError
 
 bp = Blueprint("exam_paper", __name__, url_prefix="/exam")
 OPEN_STATES = ("in_progress", "paused")
+WORDS = "examsvc.exam_page_words"
+T = TypeVar("T")
 
 
 def _sitting(reg: Registration, part: str) -> Any:
@@ -62,16 +68,17 @@ def paper(part: str) -> ResponseReturnValue:
             session.part_name,
         )
         now = datetime.now(UTC)
-        state = services.snapshot(reg, now)
+        # Only this part's state, as the snapshot has it: the page answers no other part, and
+        # the whole snapshot read every part's answers and files again.
+        initial = services.part_state(sitting, now)
     except DeliveryError as exc:
         flash(exc.message, "error")
         return redirect(url_for("exam.home"))
-    initial = next(p for p in state["parts"] if p["part"] == part)
     client = {
         "registration": reg.id,
         "csrf": generate_csrf(),
         "part": part,
-        "server_time": state["server_time"],
+        "server_time": int(now.timestamp() * 1000),  # as the snapshot gives it
         "initial": initial,
         "items": [i.client() for i in sheet.items],
         "urls": {
@@ -83,7 +90,7 @@ def paper(part: str) -> ResponseReturnValue:
             "home": url_for("exam.home"),
             "login": url_for("exam.login"),
         },
-        "strings": _strings(),
+        "strings": _per_locale("strings", _strings),
     }
     return render_template(
         "exam/paper.html",
@@ -91,6 +98,7 @@ def paper(part: str) -> ResponseReturnValue:
         sheet=sheet,
         session=session,
         client=client,
+        words=_per_locale("items", item_words),
         has_photo=reg.candidate.photo is not None,
     )
 
@@ -120,6 +128,45 @@ def photo() -> ResponseReturnValue:
     if not data:
         abort(404)
     return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "private"})
+
+
+def _per_locale(name: str, make: Callable[[], T]) -> T:
+    """UI text made once per language and app (a process): the catalogs do not change while
+    it runs, and looking ~60 strings up again cost every page load half a millisecond."""
+    kept: dict[tuple[str, str], Any] = current_app.extensions.setdefault(WORDS, {})
+    key = (name, str(get_locale()))
+    if key not in kept:
+        kept[key] = make()
+    return kept[key]  # type: ignore[no-any-return]
+
+
+def item_words() -> dict[str, Markup]:
+    """The UI text of each item on the page (``exam/_item.html``), looked up once per page
+    instead of once per item. Markup like the template's own ``_()``: the translation is
+    trusted, the values put into ``item_n`` and ``points`` with ``%`` are escaped."""
+    words = {
+        "item_n": _("Item %(n)s"),
+        "points": _("%(p)s points"),
+        "flag": _("Flag for review"),
+        "task_and_materials": _("Task and materials"),
+        "task": _("Task"),
+        "maximise": _("Maximise"),
+        "materials": _("Materials"),
+        "your_answer": _("Your answer"),
+        "preview": _("Preview"),
+        "editor_hint": _(
+            "Tab leaves the editor; indent with Ctrl+] and outdent with Ctrl+[. "
+            "Your code is saved a second after you stop typing."
+        ),
+        "preview_title": _("Preview of your page"),
+        "upload_files": _("Upload files"),
+        "upload_hint": _(
+            "At most 5 files of 10 MB each. A file with the same name replaces the earlier one."
+        ),
+        "previous": _("Previous item"),
+        "next": _("Next item"),
+    }
+    return {key: Markup(text) for key, text in words.items()}
 
 
 def _strings() -> dict[str, str]:

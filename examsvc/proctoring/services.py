@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import Row, func, select
 
 from ..assembly.models import PaperItem
 from ..auth.models import User
@@ -122,53 +123,94 @@ def registrations_in(plan: ExamPlan, room_id: int) -> list[Registration]:
 
 @dataclass
 class _RoomFacts:
-    """Everything the seats of a room need, read with a handful of queries for the whole room."""
+    """Everything the seats of a room need, read with a handful of queries for the whole room
+    (columns, not objects: a seat is pushed on every sign-in, start and connect)."""
 
-    totals: dict[tuple[int, str], int] = field(default_factory=dict)  # (paper, part) → items
+    totals: dict[int, dict[str, int]] = field(default_factory=dict)  # paper → part → items
     links: dict[int, list[pure.Link]] = field(default_factory=dict)
-    anomalies: dict[int, list[SittingEvent]] = field(default_factory=dict)
-    pending: dict[int, CandidateLogin] = field(default_factory=dict)
+    anomalies: dict[int, list[Row[Any]]] = field(default_factory=dict)  # (kind, at), oldest first
+    warnings: dict[int, int] = field(default_factory=dict)  # sitting id → warnings given
+    pending: dict[int, Row[Any]] = field(default_factory=dict)  # (id, ip, created_at)
     ips: dict[int, str] = field(default_factory=dict)
 
 
-def _facts(regs: list[Registration]) -> _RoomFacts:
-    facts = _RoomFacts()
-    ids = [r.id for r in regs]
-    papers = {r.paper_id for r in regs if r.paper_id is not None}
-    if papers:
+# Items per part of each paper, kept per app (a process): a paper never changes once frozen
+# (assembling again makes new papers), and counting them for every seat pushed was one query
+# of each sign-in, start and connect.
+TOTALS = "examsvc.paper_totals"
+TOTALS_SIZE = 20_000
+
+
+def _totals(papers: set[int]) -> dict[int, dict[str, int]]:
+    kept: dict[int, dict[str, int]] = current_app.extensions.setdefault(TOTALS, {})
+    missing = papers - kept.keys()
+    if missing:
+        counted: dict[int, dict[str, int]] = {p: {} for p in missing}
         rows = db.session.execute(
             select(PaperItem.paper_id, PaperItem.part_kind, func.count())
-            .where(PaperItem.paper_id.in_(papers))
+            .where(PaperItem.paper_id.in_(missing))
             .group_by(PaperItem.paper_id, PaperItem.part_kind)
         )
-        facts.totals = {(p, k): n for p, k, n in rows}
-    for c in db.session.scalars(select(Connection).where(Connection.registration_id.in_(ids))):
-        facts.links.setdefault(c.registration_id, []).append(_link(c))
-    events = db.session.scalars(
-        select(SittingEvent)
-        .join(Sitting)
-        .where(Sitting.registration_id.in_(ids), SittingEvent.kind.in_(ANOMALY_KINDS))
+        for paper, part, count in rows:
+            counted[paper][part] = count
+        for paper, parts in counted.items():
+            while len(kept) >= TOTALS_SIZE:  # the oldest go first (dicts keep insertion order)
+                del kept[next(iter(kept))]
+            kept[paper] = parts
+        return {p: counted[p] if p in counted else kept[p] for p in papers}
+    return {p: kept[p] for p in papers}
+
+
+def _links(ids: list[int]) -> dict[int, list[pure.Link]]:
+    links: dict[int, list[pure.Link]] = {}
+    rows = db.session.execute(
+        select(
+            Connection.registration_id,
+            Connection.opened_at,
+            Connection.last_seen,
+            Connection.closed_at,
+        ).where(Connection.registration_id.in_(ids))
+    )
+    for reg_id, opened_at, last_seen, closed_at in rows:
+        opened, seen = aware(opened_at), aware(last_seen)
+        assert opened is not None and seen is not None
+        links.setdefault(reg_id, []).append(pure.Link(opened, seen, aware(closed_at)))
+    return links
+
+
+def _facts(regs: list[Registration]) -> _RoomFacts:
+    ids = [r.id for r in regs]
+    facts = _RoomFacts(_totals({r.paper_id for r in regs if r.paper_id is not None}), _links(ids))
+    # The anomalies and the invigilators' warnings in one query (a warning is not an anomaly).
+    events = db.session.execute(
+        select(Sitting.registration_id, SittingEvent.sitting_id, SittingEvent.kind, SittingEvent.at)
+        .select_from(SittingEvent)
+        .join(Sitting, SittingEvent.sitting_id == Sitting.id)
+        .where(Sitting.registration_id.in_(ids), SittingEvent.kind.in_((*ANOMALY_KINDS, "warn")))
         .order_by(SittingEvent.id)
     )
     for e in events:
-        if e.kind != "focus_back":  # coming back is not an anomaly, only the end of one
-            facts.anomalies.setdefault(e.sitting.registration_id, []).append(e)
-    for login in db.session.scalars(
-        select(CandidateLogin)
+        if e.kind == "warn":
+            facts.warnings[e.sitting_id] = facts.warnings.get(e.sitting_id, 0) + 1
+        elif e.kind != "focus_back":  # coming back is not an anomaly, only the end of one
+            facts.anomalies.setdefault(e.registration_id, []).append(e)
+    logins = db.session.execute(
+        select(
+            CandidateLogin.registration_id,
+            CandidateLogin.id,
+            CandidateLogin.state,
+            CandidateLogin.ip,
+            CandidateLogin.created_at,
+        )
         .where(CandidateLogin.registration_id.in_(ids))
         .order_by(CandidateLogin.id)
-    ):
+    )
+    for login in logins:
         if login.state == "pending":
             facts.pending[login.registration_id] = login
         elif login.state == "live":
             facts.ips[login.registration_id] = login.ip
     return facts
-
-
-def _link(c: Connection) -> pure.Link:
-    opened, seen = aware(c.opened_at), aware(c.last_seen)
-    assert opened is not None and seen is not None
-    return pure.Link(opened, seen, aware(c.closed_at))
 
 
 def board(plan: ExamPlan, room: Room, now: datetime) -> dict[str, Any]:
@@ -243,7 +285,7 @@ def _seat(reg: Registration, room: Room, facts: _RoomFacts, now: datetime) -> di
                 "at": _ms(aware(latest.at)),
             },
         },
-        "warnings": sum(1 for s in sittings for e in s.events if e.kind == "warn"),
+        "warnings": sum(facts.warnings.get(s.id, 0) for s in sittings),
         "pending_switch": None
         if pending is None
         else {"login_id": pending.id, "ip": pending.ip, "at": _ms(aware(pending.created_at))},
@@ -257,7 +299,7 @@ def _part(s: Sitting, reg: Registration, facts: _RoomFacts, now: datetime) -> di
         "state": s.state,
         "state_name": STATE_NAMES[s.state],
         "answered": s.answered,
-        "total": facts.totals.get((reg.paper_id or 0, s.part_kind), 0),
+        "total": facts.totals.get(reg.paper_id or 0, {}).get(s.part_kind, 0),
         "deadline": _ms(clock.deadline(now)),
         "remaining_ms": int(clock.remaining(now).total_seconds() * 1000),
         "paused": clock.paused_at(now),
@@ -571,7 +613,7 @@ def credit_outages(reg: Registration, now: datetime) -> list[Sitting]:
             continue
         started = aware(sitting.started_at)
         assert started is not None
-        own = pure.gaps(_facts([reg]).links.get(reg.id, ()), started, now, now)
+        own = pure.gaps(_links([reg.id]).get(reg.id, ()), started, now, now)
         if not own:
             continue  # never away: the common case, without reading the whole room
         room_regs = registrations_in(reg.plan, reg.room_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html as htmllib
 import json
 import re
+from dataclasses import fields
 from typing import Any
 
 from flask import Flask
@@ -16,6 +17,7 @@ from examsvc.bank.convert import version_data
 from examsvc.bank.model import OPTION_KEYS
 from examsvc.bank.models import Attachment
 from examsvc.bank.render import to_html
+from examsvc.delivery.paper import CACHE
 from examsvc.delivery.services import ShownItem, paper_items
 from examsvc.extensions import db
 from examsvc.registration.models import Registration
@@ -225,3 +227,59 @@ def test_waiting_room_offers_start_then_continue(app: Flask, reg: Registration) 
     assert client.get("/exam/paper/theory").status_code == 200
     client.post("/exam/api/theory/submit")
     assert client.get("/exam/paper/theory").location.endswith("/exam/")
+
+
+def _page(client: FlaskClient, url: str) -> str:
+    """A page without what changes on every request (the CSRF token, the clock)."""
+    text = client.get(url).get_data(as_text=True)
+    text = re.sub(r'("csrf": ")[^"]+', r"\1", text)
+    return re.sub(r'"(server_time|deadline|remaining_ms)": \d+', r'"\1": 0', text)
+
+
+def test_rendered_items_are_kept_per_version_and_equal_a_fresh_rendering(
+    app: Flask,
+    reg: Registration,  # noqa: F811
+) -> None:
+    client = _started(app, reg)
+    fresh = _page(client, "/exam/paper/theory")
+    kept: dict[tuple[int, str], Any] = app.extensions[CACHE]
+    theory = [i for i in paper_items(reg) if i.view.part == "theory"]
+    assert {(i.version.id, "theory") for i in theory} <= set(kept)
+    assert _page(client, "/exam/paper/theory") == fresh  # from what is kept
+    kept.clear()
+    assert _page(client, "/exam/paper/theory") == fresh  # rendered again: the same
+    # another candidate shares versions with this paper: the kept ones are not rendered again
+    other = next(r for r in reg.plan.registrations if r.paper_id not in (None, reg.paper_id))
+    before = dict(kept)
+    page = _page(_started(app, other), "/exam/paper/theory")
+    assert all(kept[key] is content for key, content in before.items())
+    assert other.candidate.name in page and reg.candidate.name not in page
+
+
+def test_kept_items_hold_no_key_and_serve_both_languages(
+    app: Flask,
+    reg: Registration,  # noqa: F811
+) -> None:
+    client = _started(app, reg, "practical")
+    client.get("/exam/?lang=en")
+    english = client.get("/exam/paper/practical").get_data(as_text=True)
+    client.get("/exam/?lang=zh")
+    chinese = client.get("/exam/paper/practical").get_data(as_text=True)
+    assert "Flag for review" in english and "Your answer" in english and "第 1 题" not in english
+    assert "标记" in chinese and "第 1 题" in chinese and "Flag for review" not in chinese
+    # the script's text too, each language's kept apart
+    assert _client_data(english)["strings"]["saved"] == "Saved"
+    assert _client_data(chinese)["strings"]["saved"] not in ("Saved", "")
+    kept = app.extensions[CACHE]
+    practical = [i for i in paper_items(reg) if i.view.part == "practical"]
+    assert {(i.version.id, "practical") for i in practical} <= set(kept)
+    # what is kept is what the page shows: no key, explanation or rubric in any of it
+    assert {f.name for f in fields(next(iter(kept.values())))} == {
+        "type", "stem", "options", "title", "materials", "language", "upload_types"
+    }  # fmt: skip
+    _assert_nothing_secret(repr(list(kept.values())), practical)
+    for item in practical:
+        rubric = version_data(item.version.item, item.version).rubric
+        assert rubric and all(
+            c.guide not in repr(kept[item.version.id, "practical"]) for c in rubric
+        )

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from examsvc.assembly.models import PaperItem
 from examsvc.auth.models import User
 from examsvc.auth.roles import Role
 from examsvc.catalog.models import Organization
@@ -353,3 +354,38 @@ def test_a_candidate_alone_offline_gets_no_credit(room: Room101) -> None:
         services.beat(f"sid-{reg.id}", T0 + timedelta(minutes=8))
     delivery.commit()
     assert services.credit_outages(a, T0 + timedelta(minutes=8)) == []
+
+
+def test_a_pushed_seat_equals_the_boards_and_counts_warnings_apart_from_anomalies(
+    room: Room101,
+) -> None:
+    reg, other = room.regs[0], room.regs[1]
+    _start(reg)
+    delivery.record_anomaly(reg, "focus_lost", None, "", T0 + timedelta(seconds=5))
+    delivery.record_anomaly(reg, "focus_back", None, "", T0 + timedelta(seconds=6))
+    delivery.commit()
+    misconduct = {"category": "candidate", "code": "misconduct", "text": "交头接耳"}
+    room.act("warn", [reg.id], reason=misconduct)
+    room.act("warn", [reg.id], reason=misconduct)
+    room.act("warn", [other.id], reason=misconduct)
+    now = T0 + timedelta(seconds=10)
+    seat = services.seat(reg, now)
+    assert seat["warnings"] == 2 and services.seat(other, now)["warnings"] == 1
+    assert seat["anomalies"]["count"] == 1  # leaving the page; coming back and warnings are not
+    assert seat["anomalies"]["latest"]["kind"] == "focus_lost"
+    board = services.board(room.plan, room.room, now)
+    assert next(s for s in board["seats"] if s["registration_id"] == reg.id) == seat
+    # the items per part are the paper's, counted once and kept for every later seat
+    counts = dict(
+        db.session.execute(
+            select(PaperItem.part_kind, func.count())
+            .where(PaperItem.paper_id == reg.paper_id)
+            .group_by(PaperItem.part_kind)
+        ).all()
+    )
+    assert {p["part"]: p["total"] for p in seat["parts"]} == counts
+    statements: list[str] = []
+    listen = event.listens_for(db.engine, "before_cursor_execute")
+    listen(lambda *args: statements.append(args[2]))
+    assert services.seat(reg, now) == seat
+    assert not any("paper_item" in s for s in statements)  # the totals are kept
