@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import sqlite3
 import time
 from collections import Counter
 from pathlib import Path
@@ -28,7 +29,7 @@ import aiohttp
 
 from .delivery_clients import CSRF, NS, shared_session, socket_client
 from .delivery_servers import Server, configured, product_env, tree_cpu_seconds
-from .delivery_setup import Seat, build
+from .delivery_setup import SECRET, Seat, build
 
 WAITING_CSRF = re.compile(r'data-csrf="([^"]+)"')
 PHASES = ("signed_in", "started", "shown", "online")
@@ -207,30 +208,57 @@ async def browser_storm(
     return times, _errors(done), cpu
 
 
+def _run(kind: str, server: Server, seats: list[Seat], args: Any) -> dict:
+    """One storm against a started server: the summary line with the server's CPU seconds."""
+    try:
+        worker, cpu = server.worker_pid(), server.cpu_seconds()
+        if kind == "chromium":
+            times, errors, clients = asyncio.run(browser_storm(server.url, seats, server))
+        else:
+            times, errors, clients = protocol_storm(server, seats, args.client_procs)
+        # a replaced worker's CPU time is gone with it
+        cpu = server.cpu_seconds() - cpu if server.worker_pid() == worker else None
+        restarts = server.restarts()
+    finally:
+        server.stop()
+    line = summary(kind, len(seats), times, errors)
+    line["server_cpu_s"] = None if cpu is None else round(cpu, 1)
+    line["client_cpu_s"] = round(clients, 1)
+    return line | {"worker_restarts": restarts, "loadavg": round(os.getloadavg()[0], 2)}
+
+
 def run_storms(args: Any, work: Path) -> list[dict]:
+    """The protocol storm against the product and then the bare server (each on its own copy
+    of one database), with their ratio; the Chromium storm against the product."""
     lines = []
     for kind, n in (("protocol", args.storm), ("chromium", args.browsers)):
         if not n:
             continue
         database = work / f"storm-{kind}-{n}.sqlite3"
         seats = build(database, n)
+        bare_copy = work / f"storm-bare-{n}.sqlite3"
+        with sqlite3.connect(database) as source, sqlite3.connect(bare_copy) as copy:
+            source.backup(copy)  # with what is still in the write-ahead log
         server = Server("wsgi:app", product_env(database, args.scheduler), work / f"{kind}.log")
         stats = args.profile_server / f"storm-{kind}-{n}.prof" if args.profile_server else None
         configured(server, args, stats).start("/exam/login")
-        try:
-            worker, cpu = server.worker_pid(), server.cpu_seconds()
-            if kind == "protocol":
-                times, errors, clients = protocol_storm(server, seats, args.client_procs)
-            else:
-                times, errors, clients = asyncio.run(browser_storm(server.url, seats, server))
-            # a replaced worker's CPU time is gone with it
-            cpu = server.cpu_seconds() - cpu if server.worker_pid() == worker else None
-            restarts = server.restarts()
-        finally:
-            server.stop()
-        line = summary(kind, n, times, errors)
-        line["server_cpu_s"] = None if cpu is None else round(cpu, 1)
-        line["client_cpu_s"] = round(clients, 1)
-        line |= {"worker_restarts": restarts, "loadavg": round(os.getloadavg()[0], 2)}
-        lines.append(line)
+        lines.append(_run(kind, server, seats, args))
+        if kind != "protocol":
+            continue
+        bare_env = {"BARE_DATABASE": str(bare_copy), "SECRET_KEY": SECRET}
+        bare = Server("bench.delivery_storm_bare:app", bare_env, work / "storm-bare.log")
+        stats = args.profile_server / f"storm-bare-{n}.prof" if args.profile_server else None
+        configured(bare, args, stats).start("/exam/login")
+        lines.append(_run("protocol-bare", bare, seats, args))
+        lines.append(storm_ratios(lines[-2], lines[-1]))
     return lines
+
+
+def storm_ratios(product: dict, bare: dict) -> dict:
+    """Product ÷ bare for the storm's times and the server's CPU."""
+    line: dict[str, Any] = {"storm": "product/bare", "n": product["n"]}
+    for key in ("signed_in_p99_s", "started_p99_s", "shown_p50_s", "shown_p99_s", "server_cpu_s"):
+        if product.get(key) and bare.get(key):
+            line[key.replace("_s", "") + "_ratio"] = round(product[key] / bare[key], 2)
+    line["bare_target_met"] = bare["target_met"]
+    return line
