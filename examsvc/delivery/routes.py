@@ -112,7 +112,7 @@ def _tell_the_board(reg: Registration, pending: bool) -> None:
     from ..proctoring.pushes import seat_push
     from .sockets import push_anomaly
 
-    pushes = [seat_push(reg, _now())]
+    pushes = [seat_push(reg)]
     if pending:
         found = services.latest_anomaly(reg, "second_sign_in")
         if found is not None:
@@ -181,7 +181,7 @@ def _state_pushes(reg: Registration, sitting: Any, now: datetime, pushes: Pushes
     from ..proctoring.pushes import seat_push
     from .sockets import push_state_later
 
-    pushes += [push_state_later(reg, sitting, now), seat_push(reg, now)]
+    pushes += [push_state_later(reg, sitting, now), seat_push(reg)]
 
 
 @bp.route("/api/state")

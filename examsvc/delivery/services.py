@@ -196,12 +196,14 @@ def signed_in(login_id: int | None) -> Registration:
 # ---- sittings --------------------------------------------------------------------------------
 
 
-def sittings_of(reg: Registration) -> list[Sitting]:
-    """The candidate's sittings in session order, made when first needed."""
-    have = {
-        s.part_kind: s
-        for s in db.session.scalars(select(Sitting).where(Sitting.registration_id == reg.id))
-    }
+def sittings_of(reg: Registration, have: dict[str, Sitting] | None = None) -> list[Sitting]:
+    """The candidate's sittings in session order, made when first needed. ``have``: the
+    sittings already read by part (a board reads a whole room's at once)."""
+    if have is None:
+        have = {
+            s.part_kind: s
+            for s in db.session.scalars(select(Sitting).where(Sitting.registration_id == reg.id))
+        }
     out = []
     for session in reg.plan.sessions:
         if reg.parts is not None and session.part_kind not in reg.parts:

@@ -108,7 +108,7 @@ def connect(auth: object = None) -> None:
         now = _now()
         presence.opened(reg, request.sid, request.remote_addr or "", now)  # type: ignore[attr-defined]
         pushes = [push_state_later(reg, s, now) for s in presence.credit_outages(reg, now)]
-        pushes.append(board.seat_push(reg, now))
+        pushes.append(board.seat_push(reg))
         services.commit()
         _push(pushes)
         _check_ip(reg, login_id)
@@ -135,7 +135,7 @@ def start_pushes(
     from the snapshot the start answers with: computing it again read the whole paper a second
     time, a third of a start."""
     reg_id, started = reg.id, next(p for p in snapshot["parts"] if p["part"] == part)
-    return [lambda: push_state(reg_id, started), board.seat_push(reg, now)]
+    return [lambda: push_state(reg_id, started), board.seat_push(reg)]
 
 
 def disconnect(reason: object = None) -> None:
@@ -144,7 +144,7 @@ def disconnect(reason: object = None) -> None:
         now = _now()
         reg_id = presence.closed(request.sid, now)  # type: ignore[attr-defined]
         reg = db.session.get(Registration, reg_id) if reg_id is not None else None
-        push = board.seat_push(reg, now) if reg is not None else None
+        push = board.seat_push(reg) if reg is not None else None
         services.commit()
         if push is not None:
             _push([push])
@@ -335,7 +335,7 @@ def submit(reg: Registration, payload: dict[str, Any], now: datetime, pushes: li
     sitting = services.sitting_of(reg, _part_of(payload))
     services.submit(sitting, now)
     pushes.append(push_state_later(reg, sitting, now))
-    pushes.append(board.seat_push(reg, now))
+    pushes.append(board.seat_push(reg))
     return {"ok": True, "state": sitting.state}
 
 

@@ -1,18 +1,17 @@
 """What the boards hear: seats, progress, anomalies and actions, emitted to the room's board
 channel in namespace ``/invigilation`` (through the message queue when several processes serve).
 
-A seat is computed while the change's transaction is still open (it needs the database) and
-emitted after the commit, so a board never shows what was not stored.
+A seat is marked after the change's commit and read and emitted by the seat feed
+(``seat_feed``), with the other seats marked at the same moment: a board never shows what was
+not stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, Protocol
 
 from ..extensions import socketio
-from ..registration.models import Registration
 
 NAMESPACE = "/invigilation"
 Push = Callable[[], None]
@@ -38,14 +37,14 @@ def emit(event: str, data: dict[str, Any], plan_id: int, room_id: int | None) ->
         socketio.emit(event, data, to=board_room(plan_id, room_id), namespace=NAMESPACE)
 
 
-def seat_push(reg: Registration, now: datetime) -> Push:
-    """The candidate's seat as it is now in this transaction, to emit once committed."""
-    from .services import seat
+def seat_push(reg: Seated) -> Push:
+    """The candidate's seat changed: once committed, the feed reads and emits it."""
+    from .seat_feed import seat_feed
 
-    if reg.room_id is None:
+    reg_id, plan_id, room_id = reg.id, reg.plan_id, reg.room_id
+    if room_id is None:
         return lambda: None
-    data, plan_id, room_id = seat(reg, now), reg.plan_id, reg.room_id
-    return lambda: emit("seat", data, plan_id, room_id)
+    return lambda: seat_feed().mark(reg_id, plan_id, room_id)
 
 
 def progress_push(reg: Seated, part: str, answered: int) -> Push:

@@ -28,7 +28,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..plans.models import ExamPlan
 from ..plans.services import plans_of
-from ..registration.models import Registration
+from ..registration.models import Candidate, Registration
 from ..sites.models import Room
 from . import presence as pure
 from .actions import ActionRequest, Reason
@@ -132,6 +132,8 @@ class _RoomFacts:
     warnings: dict[int, int] = field(default_factory=dict)  # sitting id → warnings given
     pending: dict[int, Row[Any]] = field(default_factory=dict)  # (id, ip, created_at)
     ips: dict[int, str] = field(default_factory=dict)
+    sittings: dict[int, dict[str, Sitting]] = field(default_factory=dict)  # reg → part → sitting
+    candidates: list[Candidate] = field(default_factory=list)
 
 
 # Items per part of each paper, kept per app (a process): a paper never changes once frozen
@@ -210,6 +212,15 @@ def _facts(regs: list[Registration]) -> _RoomFacts:
             facts.pending[login.registration_id] = login
         elif login.state == "live":
             facts.ips[login.registration_id] = login.ip
+    for sitting in db.session.scalars(select(Sitting).where(Sitting.registration_id.in_(ids))):
+        facts.sittings.setdefault(sitting.registration_id, {})[sitting.part_kind] = sitting
+    # the candidates in one query; while facts holds them, the session's identity map
+    # answers each seat's reg.candidate
+    facts.candidates = list(
+        db.session.scalars(
+            select(Candidate).where(Candidate.id.in_([r.candidate_id for r in regs]))
+        )
+    )
     return facts
 
 
@@ -264,7 +275,7 @@ def _seat(reg: Registration, room: Room, facts: _RoomFacts, now: datetime) -> di
     anomalies = facts.anomalies.get(reg.id, [])
     latest = anomalies[-1] if anomalies else None
     pending = facts.pending.get(reg.id)
-    sittings = delivery.sittings_of(reg)
+    sittings = delivery.sittings_of(reg, facts.sittings.get(reg.id, {}))
     return {
         "registration_id": reg.id,
         "seat": reg.seat,
