@@ -142,18 +142,25 @@ def logout() -> ResponseReturnValue:
 @candidate_required
 def home() -> ResponseReturnValue:
     """The waiting room: instructions (考生须知), the parts, their times and states."""
+    from ..proctoring.pushes import seat_push
+
     reg: Registration = g.registration
     sittings = services.sittings_of(reg)
+    before = [s.state for s in sittings]
     for sitting in sittings:
         services.enter(sitting)
     sessions = {s.part_kind: s for s in reg.plan.sessions}
-    return render_template(
+    page = render_template(
         "exam/home.html",
         reg=reg,
         sittings=sittings,
         sessions=sessions,
         state_names=STATE_NAMES,
     )
+    if [s.state for s in sittings] != before:  # checked in: the board shows them waiting
+        services.commit()  # after the page, which a commit's expiry would make read again
+        _run([seat_push(reg)])
+    return page
 
 
 # ---- the HTTP fallback of the protocol ---------------------------------------------------------

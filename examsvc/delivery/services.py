@@ -599,14 +599,17 @@ def _write(sitting: Sitting, stored: Answer | None, change: AnswerChange, now: d
 
 def snapshot(reg: Registration, now: datetime) -> dict[str, Any]:
     """What a (re)connecting browser needs: every part's state and clock, saved answers."""
-    views = _views(reg)
-    parts = [_part(sitting, views, now) for sitting in sittings_of(reg)]
+    sittings = sittings_of(reg)
+    # The paper's items only show stored answers: at a start there are none to show, and
+    # reading a hundred items for nothing was a third of a start and of a hello.
+    views = _views(reg) if any(s.answers for s in sittings) else {}
+    parts = [_part(sitting, views, now) for sitting in sittings]
     return {"server_time": _ms(now), "parts": parts}
 
 
 def part_state(sitting: Sitting, now: datetime) -> dict[str, Any]:
     """One ``Part`` of the protocol, as pushed in a ``state`` event."""
-    return _part(sitting, _views(sitting.registration), now)
+    return _part(sitting, _views(sitting.registration) if sitting.answers else {}, now)
 
 
 def _views(reg: Registration) -> dict[int, ItemView]:

@@ -23,6 +23,7 @@ from examsvc.proctoring import pushes, seat_feed
 from examsvc.proctoring import services as board
 from examsvc.registration.models import Registration
 from tests.conftest import open_demo_plan
+from tests.e2e.test_exam_http import _signed_in
 
 Emitted = list[tuple[str, dict[str, Any], int, int | None]]
 
@@ -135,3 +136,18 @@ def test_a_seat_outside_any_room_is_not_marked(app: Flask, plan: ExamPlan) -> No
     reg.room_id = None
     pushes.seat_push(reg)()
     assert seat_feed.FEED not in app.extensions
+
+
+def test_sign_in_and_the_waiting_room_reach_the_board(
+    app: Flask, plan: ExamPlan, emitted: Emitted
+) -> None:
+    reg = _room_regs(plan)[0]
+    client = _signed_in(app, reg)
+    _wait(emitted, 1)
+    assert [d["parts"][0]["state"] for _, d, _, _ in emitted] == ["registered"]
+    assert client.get("/exam/").status_code == 200  # checked in and admitted
+    _wait(emitted, 2)
+    assert [d["parts"][0]["state"] for _, d, _, _ in emitted] == ["registered", "waiting"]
+    client.get("/exam/")  # nothing changes: nothing pushed
+    time.sleep(0.2)
+    assert len(emitted) == 2
