@@ -284,6 +284,12 @@ def main() -> None:
     )
     parser.add_argument("--storm", type=int, default=0, help="start storm of N candidates")
     parser.add_argument("--browsers", type=int, default=0, help="start storm of N Chromium pages")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="the storm's gunicorn workers (both servers; the product's through Redis if > 1)",
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     parser.add_argument(

@@ -5,10 +5,14 @@ registrations) and drives the product in-process — Flask's test client and Fla
 test client, threading mode: no network, no eventlet, no other clients — through what each
 candidate does: sign-in page, sign-in, waiting room, start, paper page, Socket.IO connect,
 hello, and ``--answers`` answer changes. It prints the CPU milliseconds of each step per
-candidate (per change for ``answer``), and for comparison the bare server's answer in the same
-harness (``bare_answer``) and its SQL alone (``bare_answer_sql``: one upsert and a commit). ``--profile STEP`` runs that step under cProfile and prints
-its top functions (``--sort tottime`` or ``cumtime``). Being one process on one core, its
-figures hardly move with other work on the machine, unlike the benchmark's latencies.
+candidate (per change for ``answer``); for comparison the bare server's answer in the same
+harness (``bare_answer``) and its SQL alone (``bare_answer_sql``: one upsert and a commit), and
+the storm's bare server (``bench/delivery_storm_bare.py``) through the same steps on a copy of
+the same database (``storm_bare_cpu_ms``). ``--profile STEP`` runs that step under cProfile and
+prints its top functions (``--sort tottime`` or ``cumtime``). Being one process on one core, its
+figures hardly move with other work on the machine, unlike the benchmark's latencies. CPU is the
+whole process's, threads included: the board's seats, read by a background round after a
+change (``proctoring/seat_feed.py``), count in whichever step is running when the round runs.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import os
 import pstats
 import re
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,11 +34,10 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from examsvc.extensions import socketio
-
 from .delivery_bare import UPSERT, open_database
 from .delivery_bare import create_app as bare_app
 from .delivery_setup import Seat, build, make_app
+from .delivery_storm_bare import create_app as storm_bare_app
 
 STEPS = ("login_page", "sign_in", "waiting_room", "start", "paper", "connect", "hello", "answer")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -76,9 +80,8 @@ def sit(app: Flask, seat: Seat, answers: int, steps: Steps) -> None:
     assert started.status_code == 200, started.text[:300]
     paper = steps.run("paper", lambda: http.get("/exam/paper/theory"))
     assert paper.status_code == 200
-    client = steps.run(
-        "connect", lambda: socketio.test_client(app, "/exam", flask_test_client=http)
-    )
+    sio = app.extensions["socketio"]
+    client = steps.run("connect", lambda: sio.test_client(app, "/exam", flask_test_client=http))
     assert client.is_connected("/exam")
     hello = steps.run("hello", lambda: client.emit("hello", {}, namespace="/exam", callback=True))
     assert hello["ok"], hello
@@ -90,6 +93,17 @@ def sit(app: Flask, seat: Seat, answers: int, steps: Steps) -> None:
         )
         assert ack["outcome"] == "saved", ack
     client.disconnect("/exam")
+
+
+def bare_steps(path: Path, seats: list[Seat]) -> dict[str, float]:
+    """CPU ms per step of the storm's bare server (``delivery_storm_bare``) in this harness,
+    on a copy of the product's database as it was built."""
+    os.environ["BARE_DATABASE"] = str(path)
+    app = storm_bare_app()
+    steps = Steps(None)
+    for seat in seats:
+        sit(app, seat, 0, steps)
+    return {step: round(1000 * cpu / len(seats), 2) for step, cpu in steps.cpu.items()}
 
 
 def bare_answer_ms(path: Path, count: int = 2000) -> tuple[float, float]:
@@ -124,10 +138,16 @@ def main() -> None:
     steps = Steps(args.profile)
     try:
         seats = build(work / "product.sqlite3", args.candidates)
+        with (
+            sqlite3.connect(work / "product.sqlite3") as source,
+            sqlite3.connect(work / "storm-bare.sqlite3") as copy,
+        ):
+            source.backup(copy)
         app = make_app(f"sqlite:///{work / 'product.sqlite3'}")
         for seat in seats:
             sit(app, seat, args.answers, steps)
         bare_ms, bare_sql_ms = bare_answer_ms(work / "bare.sqlite3")
+        bare = bare_steps(work / "storm-bare.sqlite3", seats)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     per = {
@@ -136,7 +156,8 @@ def main() -> None:
     }
     per["bare_answer"] = round(bare_ms, 3)
     per["bare_answer_sql"] = round(bare_sql_ms, 3)
-    line = {"candidates": len(seats), "cpu_ms": per}
+    bare = {step: ms for step, ms in bare.items() if step != "answer"}
+    line = {"candidates": len(seats), "cpu_ms": per, "storm_bare_cpu_ms": bare}
     print(json.dumps(line, ensure_ascii=False), flush=True)
     if args.profile:
         pstats.Stats(steps.profiler).sort_stats(args.sort).print_stats(args.top)

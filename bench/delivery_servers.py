@@ -99,6 +99,7 @@ class Server:
     connections: int = 10_000  # gunicorn's default of 1,000 would cap the clients
     options: list[str] = field(default_factory=list)  # more gunicorn options
     timeout: int = 30  # gunicorn's --timeout: a worker silent this long is killed
+    workers: int = 1
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -107,12 +108,14 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, probe: str = "/", timeout: float = 60) -> Server:
-        command = [str(GUNICORN), "-k", "eventlet", "-w", "1", "--bind", f"127.0.0.1:{self.port}"]
+        command = [str(GUNICORN), "-k", "eventlet", "-w", str(self.workers)]
+        command += ["--bind", f"127.0.0.1:{self.port}"]
         command += ["--worker-connections", str(self.connections), "--backlog", "4096"]
         command += ["--timeout", str(self.timeout)]
         command += ["--graceful-timeout", "2", "--no-control-socket", *self.options, self.app]
-        env = os.environ | {"PYTHONUNBUFFERED": "1"} | self.env
-        env.pop("SOCKETIO_MESSAGE_QUEUE", None)
+        # a message queue only where this server's settings name one
+        inherited = {k: v for k, v in os.environ.items() if k != "SOCKETIO_MESSAGE_QUEUE"}
+        env = inherited | {"PYTHONUNBUFFERED": "1"} | self.env
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -129,17 +132,20 @@ class Server:
         self.stop()
         raise RuntimeError(f"{self.app} did not answer within {timeout} s:\n{self.tail()}")
 
-    def worker_pid(self) -> int | None:
+    def worker_pids(self) -> list[int]:
         assert self.proc is not None
         children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
-        with suppress(OSError, ValueError, IndexError):
-            return int(children.read_text().split()[0])
-        return None
+        with suppress(OSError, ValueError):
+            return [int(pid) for pid in children.read_text().split()]
+        return []
+
+    def worker_pid(self) -> int | None:
+        pids = self.worker_pids()
+        return pids[0] if pids else None
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the worker so far."""
-        pid = self.worker_pid()
-        return 0.0 if pid is None else process_cpu_seconds(pid)
+        """User + system CPU time of the workers so far."""
+        return sum(process_cpu_seconds(pid) for pid in self.worker_pids())
 
     def stop(self) -> None:
         """SIGKILL the whole group (master and worker): every acknowledgement was committed."""
@@ -154,7 +160,7 @@ class Server:
         """Workers the master booted after the first: gunicorn kills a worker that does not
         check in within ``--timeout`` (30 s), dropping every connection it held."""
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return max(0, text.count("Booting worker") - 1)
+        return max(0, text.count("Booting worker") - self.workers)
 
     def stalls(self) -> dict[str, float]:
         """What ``--watch`` logged: full (generation 2) collections and event-loop stalls over

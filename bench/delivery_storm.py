@@ -34,6 +34,7 @@ from .delivery_setup import SECRET, Seat, build
 WAITING_CSRF = re.compile(r'data-csrf="([^"]+)"')
 PHASES = ("signed_in", "started", "shown", "online")
 TARGET_P99_S = 10.0
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
 STEP_TIMEOUT_MS = 180_000  # one browser step under the storm (Playwright's default is 30 s)
 
 
@@ -211,20 +212,24 @@ async def browser_storm(
 def _run(kind: str, server: Server, seats: list[Seat], args: Any) -> dict:
     """One storm against a started server: the summary line with the server's CPU seconds."""
     try:
-        worker, cpu = server.worker_pid(), server.cpu_seconds()
+        workers, cpu = server.worker_pids(), server.cpu_seconds()
         if kind == "chromium":
             times, errors, clients = asyncio.run(browser_storm(server.url, seats, server))
         else:
             times, errors, clients = protocol_storm(server, seats, args.client_procs)
         # a replaced worker's CPU time is gone with it
-        cpu = server.cpu_seconds() - cpu if server.worker_pid() == worker else None
+        cpu = server.cpu_seconds() - cpu if server.worker_pids() == workers else None
         restarts = server.restarts()
     finally:
         server.stop()
     line = summary(kind, len(seats), times, errors)
     line["server_cpu_s"] = None if cpu is None else round(cpu, 1)
     line["client_cpu_s"] = round(clients, 1)
-    return line | {"worker_restarts": restarts, "loadavg": round(os.getloadavg()[0], 2)}
+    return line | {
+        "workers": server.workers,
+        "worker_restarts": restarts,
+        "loadavg": round(os.getloadavg()[0], 2),
+    }
 
 
 def run_storms(args: Any, work: Path) -> list[dict]:
@@ -239,14 +244,20 @@ def run_storms(args: Any, work: Path) -> list[dict]:
         bare_copy = work / f"storm-bare-{n}.sqlite3"
         with sqlite3.connect(database) as source, sqlite3.connect(bare_copy) as copy:
             source.backup(copy)  # with what is still in the write-ahead log
-        server = Server("wsgi:app", product_env(database, args.scheduler), work / f"{kind}.log")
+        env = product_env(database, args.scheduler)
+        if args.workers > 1:  # as sites run several: pushes through Redis, on a channel of its own
+            channel = f"bench-storm-{os.getpid()}"
+            env |= {"SOCKETIO_MESSAGE_QUEUE": REDIS, "SOCKETIO_CHANNEL": channel}
+        server = Server("wsgi:app", env, work / f"{kind}.log", workers=args.workers)
         stats = args.profile_server / f"storm-{kind}-{n}.prof" if args.profile_server else None
         configured(server, args, stats).start("/exam/login")
         lines.append(_run(kind, server, seats, args))
         if kind != "protocol":
             continue
         bare_env = {"BARE_DATABASE": str(bare_copy), "SECRET_KEY": SECRET}
-        bare = Server("bench.delivery_storm_bare:app", bare_env, work / "storm-bare.log")
+        bare = Server(
+            "bench.delivery_storm_bare:app", bare_env, work / "storm-bare.log", workers=args.workers
+        )
         stats = args.profile_server / f"storm-bare-{n}.prof" if args.profile_server else None
         configured(bare, args, stats).start("/exam/login")
         lines.append(_run("protocol-bare", bare, seats, args))
