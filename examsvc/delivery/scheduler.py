@@ -39,6 +39,7 @@ from flask import Flask
 from sqlalchemy.engine import Connection
 
 from ..extensions import db, socketio
+from ..proctoring.seat_feed import seat_feed
 from . import services
 from .models import Sitting
 from .sockets import push_state, push_time_up
@@ -148,10 +149,13 @@ def run_once(app: Flask, now: datetime | None = None) -> list[int]:
             raise
         finally:
             db.session.remove()
-    for reg_id, part_kind, part in pushes:
+    feed = seat_feed(app)
+    for reg_id, part_kind, part, room in pushes:
         try:
             push_time_up(reg_id, part_kind)
             push_state(reg_id, part)
+            if room is not None:  # the board shows the part submitted
+                feed.mark(reg_id, *room)
         except Exception:  # the submission is stored; the browser also learns it on hello
             log.exception("scheduler: push to reg-%s failed", reg_id)
     if done:
@@ -159,10 +163,15 @@ def run_once(app: Flask, now: datetime | None = None) -> list[int]:
     return done
 
 
-def _pushes(sitting_id: int, now: datetime) -> tuple[int, str, dict[str, Any]]:
+def _pushes(
+    sitting_id: int, now: datetime
+) -> tuple[int, str, dict[str, Any], tuple[int, int] | None]:
+    """Who to tell: the registration, the part, its state, and the board's (plan, room)."""
     sitting = db.session.get(Sitting, sitting_id)
     assert sitting is not None
-    return sitting.registration_id, sitting.part_kind, services.part_state(sitting, now)
+    reg = sitting.registration
+    room = (reg.plan_id, reg.room_id) if reg.room_id is not None else None
+    return reg.id, sitting.part_kind, services.part_state(sitting, now), room
 
 
 def _loop(app: Flask, interval: float) -> None:

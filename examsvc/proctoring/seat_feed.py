@@ -87,8 +87,10 @@ class SeatFeed:
                 db.session.remove()
 
 
-def seat_feed() -> SeatFeed:
-    feed: SeatFeed | None = current_app.extensions.get(FEED)
+def seat_feed(app: Flask | None = None) -> SeatFeed:
+    """The app's feed (the current app's unless named)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    feed: SeatFeed | None = app.extensions.get(FEED)
     if feed is None:
-        feed = current_app.extensions[FEED] = SeatFeed(current_app._get_current_object())  # type: ignore[attr-defined]
+        feed = app.extensions[FEED] = SeatFeed(app)
     return feed

@@ -21,6 +21,7 @@ from examsvc.delivery import scheduler
 from examsvc.delivery.models import Sitting
 from examsvc.delivery.services import commit, sitting_of, start
 from examsvc.extensions import db
+from examsvc.proctoring.seat_feed import SeatFeed
 from examsvc.registration.models import Registration
 from tests.conftest import open_demo_plan
 from tests.e2e.conftest import variant
@@ -161,3 +162,17 @@ def test_two_processes_share_pushes_through_redis(
             client.close()
         a.stop(), b.stop()
         exam.close()
+
+
+def test_an_auto_submission_reaches_the_board(
+    app: Flask, apps: list[Flask], regs: list[Registration], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marked: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(SeatFeed, "mark", lambda _, *seat: marked.append(seat))
+    now = datetime.now(UTC)
+    late = sitting_of(regs[0], "theory")
+    start(late, now - OVER)
+    commit()
+    late_id, reg = late.id, regs[0]
+    assert scheduler.run_once(app, now) == [late_id]
+    assert marked == [(reg.id, reg.plan_id, reg.room_id)]

@@ -83,9 +83,7 @@ def test_marked_seats_are_emitted_once_committed_as_the_board_computes_them(
     assert first["parts"][0]["state"] == "in_progress"
 
 
-def test_a_round_reads_a_rooms_seats_together(
-    app: Flask, plan: ExamPlan, emitted: Emitted
-) -> None:
+def test_a_round_reads_a_rooms_seats_together(app: Flask, plan: ExamPlan, emitted: Emitted) -> None:
     regs = _room_regs(plan)
     for reg in regs:  # their sittings exist, as after sign-in
         delivery.sittings_of(reg)
