@@ -209,7 +209,7 @@ def start(part: str) -> ResponseReturnValue:
         now, reg = _now(), g.registration
         services.start(services.sitting_of(reg, part), now)
         body = {"ok": True} | services.snapshot(reg, now)
-        pushes += start_pushes(reg, part, body, now)
+        pushes += start_pushes(reg, part, body)
         return body
 
     return _answer(act)

@@ -129,7 +129,7 @@ def push_state_later(reg: Registration, sitting: Any, now: datetime) -> Callable
 
 
 def start_pushes(
-    reg: Registration, part: str, snapshot: dict[str, Any], now: datetime
+    reg: Registration, part: str, snapshot: dict[str, Any]
 ) -> list[Callable[[], None]]:
     """What a start tells the candidate's other tabs and the board. The part's state is taken
     from the snapshot the start answers with: computing it again read the whole paper a second
@@ -299,7 +299,7 @@ def start(reg: Registration, payload: dict[str, Any], now: datetime, pushes: lis
     part = _part_of(payload)
     services.start(services.sitting_of(reg, part), now)
     body = {"ok": True} | services.snapshot(reg, now)
-    pushes += start_pushes(reg, part, body, now)
+    pushes += start_pushes(reg, part, body)
     return body
 
 

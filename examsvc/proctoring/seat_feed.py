@@ -1,13 +1,13 @@
 """Seats for the boards, gathered and read together after the changes are stored.
 
-A candidate's sign-in, start, connect or submit changes their seat on the room's board. Reading a
-seat takes the database several queries, and at the start of an exam a room's candidates all
-change at once: read one by one, seats were a fifth of each candidate's start. So a change only
-marks its seat, after its commit, and a background task reads the marked seats of each room
-together (one query per kind of fact, ``services.seats``) and emits them. When the server is
-idle the task runs at once (a board hears within a few milliseconds); under load the marks of
-everything served meanwhile wait for the next round, and a round reads many seats for the price
-of a few.
+A candidate's sign-in, check-in, start, connect or submit changes their seat on the room's
+board. Reading a seat takes the database several queries, and at the start of an exam a room's
+candidates all change at once: read one by one in each change's own request, seats were a third
+of the server's work in the start storm (bench/README.md). So a change only marks its seat,
+after its commit, and a background task reads the marked seats of each room together (one query
+per kind of fact, ``services.seats``) and emits them. On an idle server a board hears about
+20 ms after the change; under load the marks of everything served meanwhile wait for the next
+round, and a round reads many seats for the price of a few.
 
 One feed per app, i.e. per process; with several processes each emits through the message
 queue. A seat is read after the commit of the change that marked it, so a board never shows what
@@ -45,17 +45,27 @@ class SeatFeed:
             if self.running:
                 return
             self.running = True
-        socketio.start_background_task(self._rounds)
+        try:
+            socketio.start_background_task(self._rounds)
+        except BaseException:
+            self.running = False  # the next mark tries again
+            raise
 
     def _rounds(self) -> None:
-        while True:
-            socketio.sleep(GATHER_SECONDS)
+        try:
+            while True:
+                socketio.sleep(GATHER_SECONDS)
+                with self.lock:
+                    batch, self.marked = self.marked, {}
+                    if not batch:
+                        # under the lock: a mark from now on starts a new task
+                        self.running = False
+                        return
+                self.emit(batch)
+        except BaseException:  # emit logs its own failures; this is the task itself failing
             with self.lock:
-                batch, self.marked = self.marked, {}
-                if not batch:
-                    self.running = False
-                    return
-            self.emit(batch)
+                self.running = False
+            raise
 
     def emit(self, batch: dict[tuple[int, int], set[int]]) -> None:
         """Read and emit the seats of ``batch``; reads only (a failure loses no change)."""
