@@ -17,7 +17,7 @@ from examsvc.auth.models import User
 from examsvc.auth.roles import Role
 from examsvc.catalog.models import Organization
 from examsvc.delivery import services as delivery
-from examsvc.extensions import db
+from examsvc.extensions import db, socketio
 from examsvc.plans.models import ExamPlan
 from examsvc.proctoring import pushes, seat_feed
 from examsvc.proctoring import services as board
@@ -149,3 +149,21 @@ def test_sign_in_and_the_waiting_room_reach_the_board(
     client.get("/exam/")  # nothing changes: nothing pushed
     time.sleep(0.2)
     assert len(emitted) == 2
+
+
+def test_a_task_that_cannot_start_does_not_stop_later_marks(
+    app: Flask, plan: ExamPlan, emitted: Emitted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg = _room_regs(plan)[0]
+    real = socketio.start_background_task
+
+    def refuse(*args: Any) -> None:
+        raise RuntimeError("no server")
+
+    monkeypatch.setattr(socketio, "start_background_task", refuse)
+    with pytest.raises(RuntimeError):
+        pushes.seat_push(reg)()
+    monkeypatch.setattr(socketio, "start_background_task", real)
+    pushes.seat_push(reg)()
+    _wait(emitted, 1)
+    assert [d["registration_id"] for _, d, _, _ in emitted] == [reg.id]
