@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db, login
+from ..i18n import per_locale
 from .models import User
 
 
@@ -67,7 +68,9 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def names() -> dict[str, object]:
-        return {"ROLE_NAMES": role_names(), "EVENT_NAMES": event_names()}
+        return per_locale(
+            "auth_names", lambda: {"ROLE_NAMES": role_names(), "EVENT_NAMES": event_names()}
+        )
 
     @app.template_filter("reject_page")
     def reject_page(args: dict[str, str]) -> dict[str, str]:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from ..auth.roles import BANK_READERS, Role, roles_required
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import per_locale
 from ..yaml_text import safe_load
 from .models import CertificateLevel
 from .scheme_rules import FEE_CAPS, SchemeError, fee_cap, parse_scheme
@@ -22,6 +23,10 @@ READERS = BANK_READERS | {Role.SITE_ADMIN}
 
 @bp.app_context_processor
 def names() -> dict[str, object]:
+    return per_locale("catalog_names", _names)
+
+
+def _names() -> dict[str, object]:
     return {
         "MC_POLICY_NAMES": {
             "all_or_nothing": _("all or nothing"),

@@ -8,15 +8,13 @@ answering itself runs in ``static/js/exam.js`` over the protocol of docs/protoco
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -24,13 +22,13 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..auth.roles import public
 from ..files import file_response
+from ..i18n import per_locale
 from ..registration.models import Registration
 from . import services
 from .paper import candidate_paper, paper_file
@@ -39,8 +37,6 @@ from .services import DeliveryError
 
 bp = Blueprint("exam_paper", __name__, url_prefix="/exam")
 OPEN_STATES = ("in_progress", "paused")
-WORDS = "examsvc.exam_page_words"
-T = TypeVar("T")
 
 
 def _sitting(reg: Registration, part: str) -> Any:
@@ -90,7 +86,7 @@ def paper(part: str) -> ResponseReturnValue:
             "home": url_for("exam.home"),
             "login": url_for("exam.login"),
         },
-        "strings": _per_locale("strings", _strings),
+        "strings": per_locale("strings", _strings),
     }
     return render_template(
         "exam/paper.html",
@@ -98,7 +94,7 @@ def paper(part: str) -> ResponseReturnValue:
         sheet=sheet,
         session=session,
         client=client,
-        words=_per_locale("items", item_words),
+        words=per_locale("items", item_words),
         has_photo=reg.candidate.photo is not None,
     )
 
@@ -128,16 +124,6 @@ def photo() -> ResponseReturnValue:
     if not data:
         abort(404)
     return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "private"})
-
-
-def _per_locale(name: str, make: Callable[[], T]) -> T:
-    """UI text made once per language and app (a process): the catalogs do not change while
-    it runs, and looking ~60 strings up again cost every page load half a millisecond."""
-    kept: dict[tuple[str, str], Any] = current_app.extensions.setdefault(WORDS, {})
-    key = (name, str(get_locale()))
-    if key not in kept:
-        kept[key] = make()
-    return kept[key]  # type: ignore[no-any-return]
 
 
 def item_words() -> dict[str, Markup]:

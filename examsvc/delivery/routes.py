@@ -158,8 +158,9 @@ def home() -> ResponseReturnValue:
         state_names=STATE_NAMES,
     )
     if [s.state for s in sittings] != before:  # checked in: the board shows them waiting
+        push = seat_push(reg)  # before the commit expires the registration's columns
         services.commit()  # after the page, which a commit's expiry would make read again
-        _run([seat_push(reg)])
+        _run([push])
     return page
 
 

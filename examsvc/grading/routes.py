@@ -24,6 +24,7 @@ from flask_login import current_user
 from ..auth.roles import Role, roles_required
 from ..errors import DomainError, NotFound
 from ..extensions import db
+from ..i18n import per_locale
 from ..plans.models import ExamPlan
 from ..plans.services import plans_of
 from ..registration.models import Registration
@@ -41,6 +42,10 @@ CSV = "text/csv; charset=utf-8"
 
 @bp.app_context_processor
 def names() -> dict[str, object]:
+    return per_locale("grading_names", _names)
+
+
+def _names() -> dict[str, object]:
     return {
         "PART_NAMES": PART_NAMES,
         "PART_STATUS_NAMES": PART_STATUS_NAMES,
