@@ -51,6 +51,7 @@ class CandidateItem:
     materials: tuple[tuple[str, str], ...] = ()  # (file name, download URL)
     language: str = ""  # the editor's language for practical answers; "" for none
     upload_types: tuple[str, ...] | None = None  # None: no upload; () any type the server knows
+    version_id: int = 0  # what is shown comes from this item version (kept per version)
 
     @property
     def type_name(self) -> str:
@@ -225,6 +226,7 @@ def candidate_paper(
             materials=content.materials,
             language=content.language,
             upload_types=content.upload_types,
+            version_id=row.version_id,
         )
         if not sections or sections[-1].type != shown.type:
             sections.append(CandidateSection(NUMERALS[len(sections) % 10], shown.type))

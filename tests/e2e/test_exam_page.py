@@ -9,7 +9,7 @@ import re
 from dataclasses import fields
 from typing import Any
 
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -17,7 +17,9 @@ from examsvc.bank.convert import version_data
 from examsvc.bank.model import OPTION_KEYS
 from examsvc.bank.models import Attachment
 from examsvc.bank.render import to_html
-from examsvc.delivery.paper import CACHE
+from examsvc.delivery import paper_routes
+from examsvc.delivery.paper import CACHE, candidate_paper
+from examsvc.delivery.paper_routes import FRAGMENTS, item_words
 from examsvc.delivery.services import ShownItem, paper_items
 from examsvc.extensions import db
 from examsvc.registration.models import Registration
@@ -283,3 +285,30 @@ def test_kept_items_hold_no_key_and_serve_both_languages(
         assert rubric and all(
             c.guide not in repr(kept[item.version.id, "practical"]) for c in rubric
         )
+
+
+def test_items_from_kept_fragments_equal_each_item_rendered_whole(
+    app: Flask,
+    reg: Registration,  # noqa: F811
+) -> None:
+    other = next(r for r in reg.plan.registrations if r.id != reg.id and r.paper_id)
+    for who, part in ((reg, "theory"), (other, "practical")):
+        page = _started(app, who, part).get(f"/exam/paper/{part}").get_data(as_text=True)
+        assert app.extensions[FRAGMENTS]  # the choice items came from fragments
+        with app.test_request_context():
+            sheet = candidate_paper(
+                who, part, lambda a, p=part: url_for("exam_paper.file", part=p, att_id=a)
+            )
+            words = item_words()
+            whole = "".join(
+                paper_routes._render_item(
+                    i, str(i.position), str(i.number), paper_routes._points(i), part, words
+                )
+                for i in sheet.items
+            )
+        assert whole in page, part
+        # the kept fragments hold stand-ins, never another paper's positions or options
+        for fragment in app.extensions[FRAGMENTS].values():
+            assert (
+                paper_routes.POSITION in fragment and 'id="q-' + paper_routes.POSITION in fragment
+            )
