@@ -31,7 +31,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, abort, jsonify, redirect, render_template_string, request, session
+from flask import Flask, abort, jsonify, redirect, request, session
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 
@@ -91,6 +91,9 @@ def create_app() -> Flask:
     app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY", "delivery-bench")
     CSRFProtect(app)
     database = open_database(os.environ["BARE_DATABASE"])
+    # compiled once, as Flask's render_template keeps a file's template (render_template_string
+    # compiles its source on every call)
+    login_page, waiting_page, paper_page = map(app.jinja_env.from_string, (LOGIN, WAITING, PAPER))
     mode = "eventlet" if "eventlet" in sys.modules else "threading"
     sio = SocketIO(app, async_mode=mode)
 
@@ -125,12 +128,12 @@ def create_app() -> Flask:
                 session["reg"] = row[0]
                 return redirect("/exam/")
             error = "准考证号或身份证号不正确"
-        return render_template_string(LOGIN, error=error)
+        return login_page.render(error=error)
 
     @app.route("/exam/")
     def waiting() -> Any:
         _, name, _, _ = who()
-        return render_template_string(WAITING, name=name, rules=RULES)
+        return waiting_page.render(name=name, rules=RULES)
 
     @app.route("/exam/api/theory/start", methods=["POST"])
     def start() -> Any:
@@ -152,7 +155,7 @@ def create_app() -> Flask:
             for position, stem, options, order in database.execute(ITEMS, (paper_id,))
         ]
         client = {"registration": reg, "items": [p for p, _, _ in items]}
-        return render_template_string(PAPER, name=name, ticket=ticket, items=items, client=client)
+        return paper_page.render(name=name, ticket=ticket, items=items, client=client)
 
     def connect(auth: Any = None) -> bool:
         return session.get("reg") is not None
