@@ -9,8 +9,10 @@ candidate (per change for ``answer``); for comparison the bare server's answer i
 harness (``bare_answer``) and its SQL alone (``bare_answer_sql``: one upsert and a commit), and
 the storm's bare server (``bench/delivery_storm_bare.py``) through the same steps on a copy of
 the same database (``storm_bare_cpu_ms``). ``--profile STEP`` runs that step under cProfile and
-prints its top functions (``--sort tottime`` or ``cumtime``). Being one process on one core, its
-figures hardly move with other work on the machine, unlike the benchmark's latencies. CPU is the
+prints its top functions (``--sort tottime`` or ``cumtime``); ``--pages`` adds the exam page and
+the waiting room of the last candidate, loaded 5 × 100 times (the least of the five means). Its
+figures are one process's CPU time, steadier than the benchmark's latencies, though on a busy
+machine a step still moves by a fifth or more between runs: compare interleaved runs. CPU is the
 whole process's, threads included: the board's seats, read by a background round after a
 change (``proctoring/seat_feed.py``), count in whichever step is running when the round runs.
 """
@@ -64,8 +66,8 @@ class Steps:
                 self.profiler.disable()
 
 
-def sit(app: Flask, seat: Seat, answers: int, steps: Steps) -> None:
-    """One candidate from the sign-in page to ``answers`` acknowledged changes."""
+def sit(app: Flask, seat: Seat, answers: int, steps: Steps) -> FlaskClient:
+    """One candidate from the sign-in page to ``answers`` acknowledged changes; their client."""
     http: FlaskClient = app.test_client()
     page = steps.run("login_page", lambda: http.get("/exam/login"))
     form = {"ticket_number": seat.ticket, "id_number": seat.id_number}
@@ -93,6 +95,20 @@ def sit(app: Flask, seat: Seat, answers: int, steps: Steps) -> None:
         )
         assert ack["outcome"] == "saved", ack
     client.disconnect("/exam")
+    return http
+
+
+def page_ms(http: FlaskClient, url: str, rounds: int = 5, count: int = 100) -> float:
+    """CPU ms of one page for a candidate sitting (``http`` holds their sign-in): the least of
+    ``rounds`` means of ``count`` loads, the steadiest figure on a busy machine."""
+    http.get(url)
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.process_time()
+        for _ in range(count):
+            http.get(url)
+        best = min(best, 1000 * (time.process_time() - start) / count)
+    return best
 
 
 def bare_steps(path: Path, seats: list[Seat]) -> dict[str, float]:
@@ -132,6 +148,11 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=10, help="answer changes per candidate")
     parser.add_argument("--profile", choices=STEPS, default=None, help="profile this step")
     parser.add_argument("--sort", default="tottime")
+    parser.add_argument(
+        "--pages",
+        action="store_true",
+        help="also the exam and waiting-room pages of one sitting candidate, loaded 5 x 100 times",
+    )
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-delivery-profile-"))
@@ -145,7 +166,11 @@ def main() -> None:
             source.backup(copy)
         app = make_app(f"sqlite:///{work / 'product.sqlite3'}")
         for seat in seats:
-            sit(app, seat, args.answers, steps)
+            http = sit(app, seat, args.answers, steps)
+        pages = {}
+        if args.pages:  # the last candidate's, signed in and sitting
+            for name, url in (("paper_page", "/exam/paper/theory"), ("waiting_page", "/exam/")):
+                pages[name] = round(page_ms(http, url), 2)
         bare_ms, bare_sql_ms = bare_answer_ms(work / "bare.sqlite3")
         bare = bare_steps(work / "storm-bare.sqlite3", seats)
     finally:
@@ -157,7 +182,7 @@ def main() -> None:
     per["bare_answer"] = round(bare_ms, 3)
     per["bare_answer_sql"] = round(bare_sql_ms, 3)
     bare = {step: ms for step, ms in bare.items() if step != "answer"}
-    line = {"candidates": len(seats), "cpu_ms": per, "storm_bare_cpu_ms": bare}
+    line = {"candidates": len(seats), "cpu_ms": per, "storm_bare_cpu_ms": bare} | pages
     print(json.dumps(line, ensure_ascii=False), flush=True)
     if args.profile:
         pstats.Stats(steps.profiler).sort_stats(args.sort).print_stats(args.top)
