@@ -9,6 +9,7 @@ from flask import Flask, current_app, request, session
 from flask_babel import get_locale
 
 from .extensions import babel
+from .kept import per_app
 
 KEPT = "examsvc.per_locale"
 T = TypeVar("T")
@@ -36,7 +37,7 @@ def per_locale(name: str, make: Callable[[], T]) -> T:
     runs. For text every page needs (the names the context processors give every template, an
     exam page's words): looked up again on each render, they cost a page a few hundred
     gettext calls' worth of Flask-Babel's context lookups."""
-    kept: dict[tuple[str, str], Any] = current_app.extensions.setdefault(KEPT, {})
+    kept: dict[tuple[str, str], Any] = per_app(KEPT)
     key = (name, str(get_locale()))
     if key not in kept:
         kept[key] = make()

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -27,6 +26,7 @@ from ..bank.model import OPTION_KEYS, TYPE_NAMES
 from ..bank.models import Attachment, Item, ItemVersion
 from ..bank.render import to_html
 from ..extensions import db
+from ..kept import keep, per_app
 from ..registration.models import Registration
 from .answers import PART_NAMES, ItemView
 from .services import paper_of
@@ -185,7 +185,7 @@ def _contents(
     """What each version shows on ``part``'s page, rendered only for versions not yet kept.
     Kept per app (one per process; tests make one per database) and by part, since the
     file URLs in a stem name the part's page."""
-    cache: dict[tuple[int, str], _Content] = current_app.extensions.setdefault(CACHE, {})
+    cache: dict[tuple[int, str], _Content] = per_app(CACHE)
     out = {v: cache[v, part] for v in version_ids if (v, part) in cache}
     missing = [v for v in dict.fromkeys(version_ids) if v not in out]
     if missing:
@@ -195,10 +195,8 @@ def _contents(
             .join(Item, ItemVersion.item_id == Item.id)
             .where(ItemVersion.id.in_(missing))
         ).tuples():
-            out[version.id] = _render(item, version, files[version.id], file_url)
-            while len(cache) >= CACHE_SIZE:  # the oldest go first (dicts keep insertion order)
-                del cache[next(iter(cache))]
-            cache[version.id, part] = out[version.id]
+            content = _render(item, version, files[version.id], file_url)
+            out[version.id] = keep(cache, (version.id, part), content, CACHE_SIZE)
     return out
 
 

@@ -16,7 +16,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -32,6 +31,7 @@ from markupsafe import Markup
 from ..auth.roles import public
 from ..files import file_response
 from ..i18n import per_locale
+from ..kept import keep, per_app
 from ..registration.models import Registration
 from . import services
 from .paper import CandidateItem, CandidatePaper, candidate_paper, paper_file
@@ -178,7 +178,7 @@ def _fragment(item: CandidateItem, part: str, words: dict[str, Markup]) -> str:
     """A choice item of this version as ``_item.html`` renders it, with stand-ins for its
     position, number, points and the texts of its options in the order shown (their labels,
     A, B, C …, are the same on every paper)."""
-    kept: dict[tuple[int, str, str], str] = current_app.extensions.setdefault(FRAGMENTS, {})
+    kept: dict[tuple[int, str, str], str] = per_app(FRAGMENTS)
     key = (item.version_id, part, str(get_locale()))
     if key not in kept:
         stand_in = replace(
@@ -187,9 +187,9 @@ def _fragment(item: CandidateItem, part: str, words: dict[str, Markup]) -> str:
                 (label, Markup(OPTION.format(k))) for k, (label, _html) in enumerate(item.options)
             ),
         )
-        while len(kept) >= FRAGMENTS_SIZE:  # the oldest go first (dicts keep insertion order)
-            del kept[next(iter(kept))]
-        kept[key] = _render_item(stand_in, POSITION, NUMBER, POINTS, part, words)
+        keep(
+            kept, key, _render_item(stand_in, POSITION, NUMBER, POINTS, part, words), FRAGMENTS_SIZE
+        )
     return kept[key]
 
 

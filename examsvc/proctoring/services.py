@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Row, func, select
 
 from ..assembly.models import PaperItem
@@ -26,6 +25,7 @@ from ..delivery.models import CandidateLogin, RoomControl, Sitting, SittingEvent
 from ..delivery.services import ANOMALY_KINDS, ANOMALY_NAMES, DeliveryError, aware, clock_of
 from ..errors import DomainError
 from ..extensions import db
+from ..kept import keep, per_app
 from ..plans.models import ExamPlan
 from ..plans.services import plans_of
 from ..registration.models import Candidate, Registration
@@ -144,8 +144,9 @@ TOTALS_SIZE = 20_000
 
 
 def _totals(papers: set[int]) -> dict[int, dict[str, int]]:
-    kept: dict[int, dict[str, int]] = current_app.extensions.setdefault(TOTALS, {})
-    missing = papers - kept.keys()
+    kept: dict[int, dict[str, int]] = per_app(TOTALS)
+    found = {p: kept[p] for p in papers if p in kept}
+    missing = papers - found.keys()
     if missing:
         counted: dict[int, dict[str, int]] = {p: {} for p in missing}
         rows = db.session.execute(
@@ -156,11 +157,8 @@ def _totals(papers: set[int]) -> dict[int, dict[str, int]]:
         for paper, part, count in rows:
             counted[paper][part] = count
         for paper, parts in counted.items():
-            while len(kept) >= TOTALS_SIZE:  # the oldest go first (dicts keep insertion order)
-                del kept[next(iter(kept))]
-            kept[paper] = parts
-        return {p: counted[p] if p in counted else kept[p] for p in papers}
-    return {p: kept[p] for p in papers}
+            found[paper] = keep(kept, paper, parts, TOTALS_SIZE)
+    return found
 
 
 def _links(ids: list[int]) -> dict[int, list[pure.Link]]:
