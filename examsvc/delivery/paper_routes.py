@@ -77,7 +77,7 @@ def paper(part: str) -> ResponseReturnValue:
         "registration": reg.id,
         "csrf": generate_csrf(),
         "part": part,
-        "server_time": int(now.timestamp() * 1000),  # as the snapshot gives it
+        "server_time": services.ms(now),
         "initial": initial,
         "items": [i.client() for i in sheet.items],
         "urls": {

@@ -604,7 +604,7 @@ def snapshot(reg: Registration, now: datetime) -> dict[str, Any]:
     # reading a hundred items for nothing was a third of a start and of a hello.
     views = _views(reg) if any(s.answers for s in sittings) else {}
     parts = [_part(sitting, views, now) for sitting in sittings]
-    return {"server_time": _ms(now), "parts": parts}
+    return {"server_time": ms(now), "parts": parts}
 
 
 def part_state(sitting: Sitting, now: datetime) -> dict[str, Any]:
@@ -641,7 +641,7 @@ def _part(sitting: Sitting, views: dict[int, ItemView], now: datetime) -> dict[s
     return {
         "part": sitting.part_kind,
         "state": sitting.state,
-        "deadline": _ms(deadline) if deadline else None,
+        "deadline": ms(deadline) if deadline else None,
         "remaining_ms": int(clock.remaining(now).total_seconds() * 1000),
         "paused": clock.paused_at(now),
         "last_seq": sitting.last_seq,
@@ -756,13 +756,14 @@ def _anomaly(reg: Registration, event: SittingEvent) -> dict[str, Any]:
         "part": event.sitting.part_kind,
         "kind": event.kind,
         "text": ANOMALY_NAMES[event.kind],
-        "at": _ms(at),
+        "at": ms(at),
         "client_at": event.data.get("client_at"),
         "detail": event.data.get("detail", ""),
     }
 
 
-def _ms(moment: datetime) -> int:
+def ms(moment: datetime) -> int:
+    """A time as the protocol gives it: milliseconds since 1970."""
     return int(moment.timestamp() * 1000)
 
 

@@ -290,7 +290,7 @@ def ping(payload: object = None, *extra: object) -> Ack:
     if extra or not services.is_ms(client_sent):
         message = 'ping 应为 {"client_sent": 浏览器时间毫秒数}'
         return {"ok": False, "error": "malformed", "message": message}
-    return {"ok": True, "client_sent": client_sent, "server_time": int(_now().timestamp() * 1000)}
+    return {"ok": True, "client_sent": client_sent, "server_time": services.ms(_now())}
 
 
 @_event("start")

@@ -108,7 +108,7 @@ def control_of(plan_id: int, room_id: int) -> RoomControl:
 
 
 def _ms(moment: datetime | None) -> int | None:
-    return None if moment is None else int(moment.timestamp() * 1000)
+    return None if moment is None else delivery.ms(moment)
 
 
 def registrations_in(plan: ExamPlan, room_id: int) -> list[Registration]:
