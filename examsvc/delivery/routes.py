@@ -185,13 +185,6 @@ def _answer(action: Callable[[Pushes], dict[str, Any]]) -> ResponseReturnValue:
     return jsonify(body)
 
 
-def _state_pushes(reg: Registration, sitting: Any, now: datetime, pushes: Pushes) -> None:
-    from ..proctoring.pushes import seat_push
-    from .sockets import push_state_later
-
-    pushes += [push_state_later(reg, sitting, now), seat_push(reg)]
-
-
 @bp.route("/api/state")
 @public
 @candidate_required
@@ -238,11 +231,13 @@ def save(part: str) -> ResponseReturnValue:
 @public
 @candidate_required
 def submit(part: str) -> ResponseReturnValue:
+    from .sockets import submit_pushes
+
     def act(pushes: Pushes) -> dict[str, Any]:
         now, reg = _now(), g.registration
         sitting = services.sitting_of(reg, part)
         services.submit(sitting, now)
-        _state_pushes(reg, sitting, now, pushes)
+        pushes += submit_pushes(reg, sitting, now)
         return {"ok": True, "state": "submitted"}
 
     return _answer(act)

@@ -138,6 +138,11 @@ def start_pushes(
     return [lambda: push_state(reg_id, started), board.seat_push(reg)]
 
 
+def submit_pushes(reg: Registration, sitting: Any, now: datetime) -> list[Callable[[], None]]:
+    """What a submit tells the candidate's other tabs (the part's new state) and the board."""
+    return [push_state_later(reg, sitting, now), board.seat_push(reg)]
+
+
 def disconnect(reason: object = None) -> None:
     """The socket is gone: close its presence record and tell the board at once."""
     try:
@@ -334,8 +339,7 @@ def submit(reg: Registration, payload: dict[str, Any], now: datetime, pushes: li
     _only(payload, "part")
     sitting = services.sitting_of(reg, _part_of(payload))
     services.submit(sitting, now)
-    pushes.append(push_state_later(reg, sitting, now))
-    pushes.append(board.seat_push(reg))
+    pushes += submit_pushes(reg, sitting, now)
     return {"ok": True, "state": sitting.state}
 
 
