@@ -124,7 +124,7 @@ def registrations_in(plan: ExamPlan, room_id: int) -> list[Registration]:
 @dataclass
 class _RoomFacts:
     """Everything the seats of a room need, read with a handful of queries for the whole room
-    (columns, not objects: a seat is pushed on every sign-in, start and connect)."""
+    (mostly columns: a whole board, and every round of the seat feed, reads them)."""
 
     totals: dict[int, dict[str, int]] = field(default_factory=dict)  # paper → part → items
     links: dict[int, list[pure.Link]] = field(default_factory=dict)
