@@ -241,9 +241,10 @@ def run_storms(args: Any, work: Path) -> list[dict]:
             continue
         database = work / f"storm-{kind}-{n}.sqlite3"
         seats = build(database, n)
-        bare_copy = work / f"storm-bare-{n}.sqlite3"
-        with sqlite3.connect(database) as source, sqlite3.connect(bare_copy) as copy:
-            source.backup(copy)  # with what is still in the write-ahead log
+        if kind == "protocol":  # the bare server's own copy, before the product writes to it
+            bare_copy = work / f"storm-bare-{n}.sqlite3"
+            with sqlite3.connect(database) as source, sqlite3.connect(bare_copy) as copy:
+                source.backup(copy)  # with what is still in the write-ahead log
         env = product_env(database, args.scheduler)
         if args.workers > 1:  # as sites run several: pushes through Redis, on a channel of its own
             channel = f"bench-storm-{os.getpid()}"
