@@ -271,6 +271,6 @@ def storm_ratios(product: dict, bare: dict) -> dict:
     line: dict[str, Any] = {"storm": "product/bare", "n": product["n"]}
     for key in ("signed_in_p99_s", "started_p99_s", "shown_p50_s", "shown_p99_s", "server_cpu_s"):
         if product.get(key) and bare.get(key):
-            line[key.replace("_s", "") + "_ratio"] = round(product[key] / bare[key], 2)
+            line[key.removesuffix("_s") + "_ratio"] = round(product[key] / bare[key], 2)
     line["bare_target_met"] = bare["target_met"]
     return line
