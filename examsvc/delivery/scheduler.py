@@ -39,7 +39,7 @@ from flask import Flask
 from sqlalchemy.engine import Connection
 
 from ..extensions import db, socketio
-from ..proctoring.seat_feed import seat_feed
+from ..proctoring.pushes import Push, seat_push
 from . import services
 from .models import Sitting
 from .sockets import push_state, push_time_up
@@ -149,13 +149,11 @@ def run_once(app: Flask, now: datetime | None = None) -> list[int]:
             raise
         finally:
             db.session.remove()
-    feed = seat_feed(app)
-    for reg_id, part_kind, part, room in pushes:
+    for reg_id, part_kind, part, seat in pushes:
         try:
             push_time_up(reg_id, part_kind)
             push_state(reg_id, part)
-            if room is not None:  # the board shows the part submitted
-                feed.mark(reg_id, *room)
+            seat()  # the board shows the part submitted
         except Exception:  # the submission is stored; the browser also learns it on hello
             log.exception("scheduler: push to reg-%s failed", reg_id)
     if done:
@@ -163,15 +161,12 @@ def run_once(app: Flask, now: datetime | None = None) -> list[int]:
     return done
 
 
-def _pushes(
-    sitting_id: int, now: datetime
-) -> tuple[int, str, dict[str, Any], tuple[int, int] | None]:
-    """Who to tell: the registration, the part, its state, and the board's (plan, room)."""
+def _pushes(sitting_id: int, now: datetime) -> tuple[int, str, dict[str, Any], Push]:
+    """Who to tell: the registration, the part and its state, and the board's seat."""
     sitting = db.session.get(Sitting, sitting_id)
     assert sitting is not None
     reg = sitting.registration
-    room = (reg.plan_id, reg.room_id) if reg.room_id is not None else None
-    return reg.id, sitting.part_kind, services.part_state(sitting, now), room
+    return reg.id, sitting.part_kind, services.part_state(sitting, now), seat_push(reg)
 
 
 def _loop(app: Flask, interval: float) -> None:

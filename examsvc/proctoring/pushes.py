@@ -44,7 +44,8 @@ def seat_push(reg: Seated) -> Push:
     reg_id, plan_id, room_id = reg.id, reg.plan_id, reg.room_id
     if room_id is None:
         return lambda: None
-    return lambda: seat_feed().mark(reg_id, plan_id, room_id)
+    feed = seat_feed()  # the change's app: the push may run where no app context is
+    return lambda: feed.mark(reg_id, plan_id, room_id)
 
 
 def progress_push(reg: Seated, part: str, answered: int) -> Push:

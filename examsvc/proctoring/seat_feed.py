@@ -97,9 +97,9 @@ class SeatFeed:
                 db.session.remove()
 
 
-def seat_feed(app: Flask | None = None) -> SeatFeed:
-    """The app's feed (the current app's unless named)."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+def seat_feed() -> SeatFeed:
+    """The current app's feed."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     feed: SeatFeed | None = app.extensions.get(FEED)
     if feed is None:
         feed = app.extensions[FEED] = SeatFeed(app)
