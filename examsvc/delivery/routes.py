@@ -147,8 +147,7 @@ def home() -> ResponseReturnValue:
     reg: Registration = g.registration
     sittings = services.sittings_of(reg)
     before = [s.state for s in sittings]
-    for sitting in sittings:
-        services.enter(sitting)
+    services.enter(*sittings)
     sessions = {s.part_kind: s for s in reg.plan.sessions}
     page = render_template(
         "exam/home.html",

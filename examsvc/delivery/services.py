@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..assembly.models import PaperItem
+from ..auth.models import utcnow
 from ..bank.convert import version_data
 from ..bank.model import AnswerForm
 from ..bank.models import Item, ItemVersion
@@ -97,8 +98,7 @@ def sign_in(
     db.session.add(login)
     db.session.flush()
     if live is None:
-        for sitting in sittings_of(reg):
-            _record(sitting, "sign_in", "candidate", data={"ip": ip})
+        _record(*(_event(s, "sign_in", "candidate", data={"ip": ip}) for s in sittings_of(reg)))
     else:  # one anomaly, on the part that is running (as the board and the record count it)
         record_anomaly(reg, "second_sign_in", None, f"新电脑 IP {ip}", datetime.now(UTC))
     return login
@@ -144,15 +144,13 @@ def decide_switch(
         newest.state = "refused"
     newest.decided_by_id = actor_id
     kind = "switch_approved" if approve else "switch_refused"
-    for sitting in sittings_of(reg):
-        _record(
-            sitting,
-            kind,
-            "invigilator",
-            actor_id=actor_id,
-            reason=reason,
-            data={"ip": newest.ip, "login_id": newest.id},
+    data = {"ip": newest.ip, "login_id": newest.id}
+    _record(
+        *(
+            _event(s, kind, "invigilator", actor_id=actor_id, reason=reason, data=data)
+            for s in sittings_of(reg)
         )
+    )
     db.session.flush()
     return old
 
@@ -165,19 +163,23 @@ def login_state(login_id: int | None) -> str | None:
     return None if login is None else login.state
 
 
-def sign_in_ip(login_id: int) -> str:
-    login = db.session.get(CandidateLogin, login_id)
-    return "" if login is None else login.ip
+def live_sign_in(login_id: int | None) -> tuple[Registration, str] | None:
+    """The registration behind a live sign-in and the IP it signed in from, or None (signed
+    out, pending or replaced). One statement: every candidate request starts here."""
+    if login_id is None:
+        return None
+    row = db.session.execute(
+        select(Registration, CandidateLogin.ip)
+        .join(CandidateLogin, CandidateLogin.registration_id == Registration.id)
+        .where(CandidateLogin.id == login_id, CandidateLogin.state == "live")
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def live_registration(login_id: int | None) -> Registration | None:
     """The registration behind a live sign-in, or None (signed out, pending or replaced)."""
-    if login_id is None:
-        return None
-    login = db.session.get(CandidateLogin, login_id)
-    if login is None or login.state != "live":
-        return None
-    return login.registration
+    found = live_sign_in(login_id)
+    return None if found is None else found[0]
 
 
 def signed_out() -> DeliveryError:
@@ -200,6 +202,9 @@ def sittings_of(reg: Registration, have: dict[str, Sitting] | None = None) -> li
     """The candidate's sittings in session order, made when first needed. ``have``: the
     sittings already read by part (a board reads a whole room's at once)."""
     if have is None:
+        kept = _kept_sittings(reg.id)
+        if kept is not None:
+            return list(kept)
         have = {
             s.part_kind: s
             for s in db.session.scalars(select(Sitting).where(Sitting.registration_id == reg.id))
@@ -221,7 +226,30 @@ def sittings_of(reg: Registration, have: dict[str, Sitting] | None = None) -> li
             db.session.add(sitting)
             db.session.flush()
         out.append(sitting)
+    _keep_sittings(reg.id, out)
     return out
+
+
+# A request asks for the candidate's sittings two or three times (the route, the service, the
+# snapshot); each read cost a statement and the ORM's loading of its rows. They are kept for the
+# rest of the transaction only: a commit expires them, and another request may change them.
+_SITTINGS = "examsvc.delivery.sittings"
+
+
+def _kept_sittings(reg_id: int) -> list[Sitting] | None:
+    kept = db.session.info.get(_SITTINGS)
+    if kept is None or kept[0] is not db.session().get_transaction():
+        return None
+    found: list[Sitting] | None = kept[1].get(reg_id)
+    return found
+
+
+def _keep_sittings(reg_id: int, sittings: list[Sitting]) -> None:
+    transaction = db.session().get_transaction()
+    kept = db.session.info.get(_SITTINGS)
+    if kept is None or kept[0] is not transaction:
+        kept = db.session.info[_SITTINGS] = (transaction, {})
+    kept[1][reg_id] = list(sittings)
 
 
 def sitting_of(reg: Registration, part: str) -> Sitting:
@@ -240,7 +268,10 @@ def clock_of(sitting: Sitting) -> Clock:
     return sitting.clock(grace())
 
 
-def _record(
+Event = tuple[Sitting, dict[str, Any]]
+
+
+def _event(
     sitting: Sitting,
     kind: str,
     actor_kind: str,
@@ -248,20 +279,36 @@ def _record(
     actor_id: int | None = None,
     reason: str = "",
     data: dict[str, Any] | None = None,
-) -> None:
-    # Through the event's side of the relationship: appending to ``sitting.events`` would
-    # first load every earlier event of the sitting (a query per sign-in, start, pause…).
-    event = SittingEvent(
-        sitting=sitting,
-        kind=kind,
-        from_state=before,
-        to_state=sitting.state if before else "",
-        actor_kind=actor_kind,
-        actor_id=actor_id,
-        reason=reason,
-        data=data or {},
-    )
-    db.session.add(event)
+    at: datetime | None = None,
+) -> Event:
+    """An event of the sitting's log, to store with ``_record``."""
+    row = {
+        "sitting_id": sitting.id,
+        "at": at or utcnow(),
+        "kind": kind,
+        "from_state": before,
+        "to_state": sitting.state if before else "",
+        "actor_kind": actor_kind,
+        "actor_id": actor_id,
+        "reason": reason,
+        "data": data or {},
+    }
+    return sitting, row
+
+
+def _record(*events: Event) -> None:
+    """Store events in one Core insert. As ORM objects each was inserted on its own with
+    RETURNING, and sign-in, check-in and start write six for each candidate at the same moment.
+    Events already loaded with a sitting are expired, so whoever reads them sees the new ones."""
+    if not events:
+        return
+    db.session.execute(_EVENTS.insert(), [row for _, row in events])
+    for sitting, _ in events:
+        if "events" in sitting.__dict__:
+            db.session.expire(sitting, ["events"])
+
+
+_EVENTS = SittingEvent.__table__
 
 
 def _step(
@@ -270,21 +317,29 @@ def _step(
     actor_kind: str,
     actor_id: int | None = None,
     reason: str = "",
-) -> None:
+) -> Event:
+    """Move the sitting on by ``event``; the event to record."""
     before = sitting.state
     try:
         sitting.state = transition(before, event, actor_kind)
     except TransitionError as exc:
         raise DeliveryError("bad_state", str(exc), 409) from exc
-    _record(sitting, event, actor_kind, before, actor_id, reason)
+    return _event(sitting, event, actor_kind, before, actor_id, reason)
 
 
-def enter(sitting: Sitting) -> None:
+def _entering(sitting: Sitting) -> list[Event]:
     """A signed-in candidate reaches the waiting room: checked in, then admitted."""
+    events = []
     if sitting.state == "registered":
-        _step(sitting, "check_in", "candidate")
+        events.append(_step(sitting, "check_in", "candidate"))
     if sitting.state == "checked_in":
-        _step(sitting, "admit", "system")
+        events.append(_step(sitting, "admit", "system"))
+    return events
+
+
+def enter(*sittings: Sitting) -> None:
+    """The candidate reaches the waiting room: each part is checked in and admitted."""
+    _record(*(event for sitting in sittings for event in _entering(sitting)))
 
 
 def start(
@@ -314,8 +369,7 @@ def start(
     others = [s for s in sittings_of(sitting.registration) if s.state in ("in_progress", "paused")]
     if any(s.id != sitting.id for s in others):
         raise DeliveryError("bad_state", "另一部分正在作答：请先交卷", 409)
-    enter(sitting)
-    _step(sitting, "start", actor_kind, actor_id)
+    _record(*_entering(sitting), _step(sitting, "start", actor_kind, actor_id))
     sitting.started_at = now
     db.session.flush()
 
@@ -333,7 +387,7 @@ def submit(
     db.session.refresh(sitting, with_for_update=True)
     if sitting.state == "paused":
         _close_pause(sitting, now)
-    _step(sitting, event[actor_kind], actor_kind, actor_id, reason)
+    _record(_step(sitting, event[actor_kind], actor_kind, actor_id, reason))
     sitting.ended_at = now
     db.session.flush()
 
@@ -348,14 +402,14 @@ def _close_pause(sitting: Sitting, now: datetime) -> None:
 def pause(sitting: Sitting, now: datetime, actor_id: int, reason: str) -> None:
     """Stop the candidate's clock; the paused time is credited back at resume."""
     db.session.refresh(sitting, with_for_update=True)
-    _step(sitting, "pause", "invigilator", actor_id, reason)
+    _record(_step(sitting, "pause", "invigilator", actor_id, reason))
     sitting.pauses = [*(list(p) for p in sitting.pauses or ()), [now.isoformat(), None]]
     db.session.flush()
 
 
 def resume(sitting: Sitting, now: datetime, actor_id: int, reason: str) -> None:
     db.session.refresh(sitting, with_for_update=True)
-    _step(sitting, "resume", "invigilator", actor_id, reason)
+    _record(_step(sitting, "resume", "invigilator", actor_id, reason))
     _close_pause(sitting, now)
     db.session.flush()
 
@@ -374,7 +428,8 @@ def extend(
         raise DeliveryError("bad_state", "该部分已结束，不能再延长时间", 409)
     seconds = int(by.total_seconds())
     sitting.extensions = [*(sitting.extensions or ()), seconds]
-    _record(sitting, kind, actor_kind, actor_id=actor_id, reason=reason, data={"seconds": seconds})
+    data = {"seconds": seconds}
+    _record(_event(sitting, kind, actor_kind, actor_id=actor_id, reason=reason, data=data))
     db.session.flush()
 
 
@@ -385,7 +440,7 @@ def void(sitting: Sitting, now: datetime, actor_id: int, reason: str) -> bool:
         return False
     if sitting.state == "paused":
         _close_pause(sitting, now)
-    _step(sitting, "void", "invigilator", actor_id, reason)
+    _record(_step(sitting, "void", "invigilator", actor_id, reason))
     sitting.ended_at = sitting.ended_at or now
     db.session.flush()
     return True
@@ -602,14 +657,20 @@ def snapshot(reg: Registration, now: datetime) -> dict[str, Any]:
     sittings = sittings_of(reg)
     # The paper's items only show stored answers: at a start there are none to show, and
     # reading a hundred items for nothing was a third of a start and of a hello.
-    views = _views(reg) if any(s.answers for s in sittings) else {}
+    views = _views(reg) if any(_answers(s) for s in sittings) else {}
     parts = [_part(sitting, views, now) for sitting in sittings]
     return {"server_time": ms(now), "parts": parts}
 
 
 def part_state(sitting: Sitting, now: datetime) -> dict[str, Any]:
     """One ``Part`` of the protocol, as pushed in a ``state`` event."""
-    return _part(sitting, _views(sitting.registration) if sitting.answers else {}, now)
+    return _part(sitting, _views(sitting.registration) if _answers(sitting) else {}, now)
+
+
+def _answers(sitting: Sitting) -> list[Answer]:
+    """The sitting's stored answers. Every stored change raises ``last_seq`` above 0, so a
+    sitting still at 0 has none, without the statement that would read them."""
+    return list(sitting.answers) if sitting.last_seq else []
 
 
 def _views(reg: Registration) -> dict[int, ItemView]:
@@ -653,7 +714,7 @@ def _part(sitting: Sitting, views: dict[int, ItemView], now: datetime) -> dict[s
                 "flagged": a.flagged,
                 "seq": a.seq,
             }
-            for a in sitting.answers
+            for a in _answers(sitting)
             if a.position in views
         ],
     }
@@ -725,10 +786,8 @@ def record_anomaly(
     data: dict[str, Any] = {"detail": detail[:MAX_DETAIL_CHARS]}
     if at is not None:
         data["client_at"] = at
-    _record(sitting, kind, actor_kind, data=data)
-    sitting.events[-1].at = now
-    db.session.flush()
-    return _anomaly(reg, sitting.events[-1])
+    _record(_event(sitting, kind, actor_kind, data=data, at=now))
+    return _anomaly(reg, sitting.part_kind, kind, now, data)
 
 
 def latest_anomaly(reg: Registration, kind: str) -> dict[str, Any] | None:
@@ -740,12 +799,16 @@ def latest_anomaly(reg: Registration, kind: str) -> dict[str, Any] | None:
         .order_by(SittingEvent.id.desc())
         .limit(1)
     )
-    return None if event is None else _anomaly(reg, event)
-
-
-def _anomaly(reg: Registration, event: SittingEvent) -> dict[str, Any]:
+    if event is None:
+        return None
     at = aware(event.at)
     assert at is not None
+    return _anomaly(reg, event.sitting.part_kind, event.kind, at, event.data)
+
+
+def _anomaly(
+    reg: Registration, part: str, kind: str, at: datetime, data: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "registration_id": reg.id,
         "plan_id": reg.plan_id,
@@ -753,12 +816,12 @@ def _anomaly(reg: Registration, event: SittingEvent) -> dict[str, Any]:
         "name": reg.candidate.name,
         "room_id": reg.room_id,
         "seat": reg.seat,
-        "part": event.sitting.part_kind,
-        "kind": event.kind,
-        "text": ANOMALY_NAMES[event.kind],
+        "part": part,
+        "kind": kind,
+        "text": ANOMALY_NAMES[kind],
         "at": ms(at),
-        "client_at": event.data.get("client_at"),
-        "detail": event.data.get("detail", ""),
+        "client_at": data.get("client_at"),
+        "detail": data.get("detail", ""),
     }
 
 

@@ -95,12 +95,13 @@ def connect(auth: object = None) -> None:
     """Accept only a live candidate sign-in; join the candidate's and the exam room's rooms."""
     try:
         login_id = session.get(SESSION_KEY)
-        reg = services.live_registration(login_id)
-        if reg is None:
+        found = services.live_sign_in(login_id)
+        if found is None:
             if services.login_state(login_id) == "pending":
                 _refuse("pending", "您已在另一台电脑登录：请等待监考员确认换机")
             _refuse("unauthenticated", "请先用准考证号和身份证号登录")
-        assert reg is not None and login_id is not None
+        assert found is not None and login_id is not None
+        reg, signed_in_from = found
         join_room(reg_room(reg.id))
         join_room(login_room(login_id))
         if reg.room_id is not None:
@@ -111,7 +112,7 @@ def connect(auth: object = None) -> None:
         pushes.append(board.seat_push(reg))
         services.commit()
         _push(pushes)
-        _check_ip(reg, login_id)
+        _check_ip(reg, signed_in_from)
     except ConnectionRefusedError:
         services.rollback()
         raise
@@ -181,9 +182,8 @@ def _refuse(code: str, message: str) -> None:
     raise ConnectionRefusedError(code, {"error": code, "message": message})
 
 
-def _check_ip(reg: Registration, login_id: int | None) -> None:
+def _check_ip(reg: Registration, signed_in_from: str) -> None:
     """An IP other than the sign-in's is an anomaly for the invigilators (stored and pushed)."""
-    signed_in_from = services.sign_in_ip(login_id) if login_id is not None else ""
     here = request.remote_addr or ""
     if not signed_in_from or not here or signed_in_from == here:
         return

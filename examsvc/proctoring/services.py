@@ -637,8 +637,12 @@ def credit_outages(reg: Registration, now: datetime) -> list[Sitting]:
         more = int(due.total_seconds()) - given
         if more >= 1:
             delivery.extend(
-                sitting, timedelta(seconds=more), "system", None, "断电或断网：自动补时"
+                sitting,
+                timedelta(seconds=more),
+                "system",
+                None,
+                "断电或断网：自动补时",
+                kind="outage_credit",
             )
-            sitting.events[-1].kind = "outage_credit"
             changed.append(sitting)
     return changed
