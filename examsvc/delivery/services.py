@@ -24,6 +24,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..plans.ticket_number import TicketNumberError, parse_ticket_number
 from ..registration.models import Registration
+from . import kept_plan
 from .answers import (
     MAX_SEQ,
     AnswerChange,
@@ -74,6 +75,8 @@ def sign_in(
     except TicketNumberError as exc:
         raise DeliveryError("bad_ticket", f"准考证号有误：{exc}") from exc
     reg = db.session.scalar(select(Registration).where(Registration.ticket_number == ticket))
+    if reg is not None:
+        kept_plan.bring(reg.plan_id, reg.room_id)
     number = id_number.strip().upper()
     if reg is None or reg.candidate.id_number != number:
         # One message for both, so the form does not reveal which ticket numbers exist.
@@ -173,7 +176,10 @@ def live_sign_in(login_id: int | None) -> tuple[Registration, str] | None:
         .join(CandidateLogin, CandidateLogin.registration_id == Registration.id)
         .where(CandidateLogin.id == login_id, CandidateLogin.state == "live")
     ).first()
-    return None if row is None else (row[0], row[1])
+    if row is None:
+        return None
+    kept_plan.bring(row[0].plan_id, row[0].room_id)
+    return row[0], row[1]
 
 
 def live_registration(login_id: int | None) -> Registration | None:
@@ -706,7 +712,10 @@ def _part(sitting: Sitting, views: dict[int, ItemView], now: datetime) -> dict[s
         "remaining_ms": int(clock.remaining(now).total_seconds() * 1000),
         "paused": clock.paused_at(now),
         "last_seq": sitting.last_seq,
-        "files": files_of(sitting.id) if sitting.part_kind == "practical" else [],
+        # Files are taken only while the part runs: a part never started has none to read.
+        "files": files_of(sitting.id)
+        if sitting.part_kind == "practical" and sitting.started_at is not None
+        else [],
         "answers": [
             {
                 "position": a.position,
