@@ -49,9 +49,11 @@ def candidate_required(
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-        reg = services.live_registration(session.get(SESSION_KEY))
+        api = request.path.startswith("/exam/api/")
+        # Pages show the candidate's name; the API answers without it.
+        reg = services.live_registration(session.get(SESSION_KEY), with_candidate=not api)
         if reg is None:
-            if request.path.startswith("/exam/api/"):
+            if api:
                 message = "请先用准考证号和身份证号登录"
                 return jsonify(ok=False, error="unauthenticated", message=message), 401
             return redirect(url_for("exam.login"))

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import joinedload
 
 from ..assembly.models import PaperItem
 from ..auth.models import utcnow
@@ -22,8 +23,9 @@ from ..bank.model import AnswerForm
 from ..bank.models import Item, ItemVersion
 from ..errors import DomainError
 from ..extensions import db
+from ..plans.models import PlanSession
 from ..plans.ticket_number import TicketNumberError, parse_ticket_number
-from ..registration.models import Registration
+from ..registration.models import Candidate, Registration
 from . import kept_plan
 from .answers import (
     MAX_SEQ,
@@ -74,11 +76,21 @@ def sign_in(
         parse_ticket_number(ticket)
     except TicketNumberError as exc:
         raise DeliveryError("bad_ticket", f"准考证号有误：{exc}") from exc
-    reg = db.session.scalar(select(Registration).where(Registration.ticket_number == ticket))
+    # The registration, its candidate and the live sign-in it may already have, in one read.
+    row = db.session.execute(
+        select(Registration, Candidate, CandidateLogin.id)
+        .join(Candidate, Candidate.id == Registration.candidate_id)
+        .outerjoin(
+            CandidateLogin,
+            and_(CandidateLogin.registration_id == Registration.id, CandidateLogin.state == "live"),
+        )
+        .where(Registration.ticket_number == ticket)
+    ).first()
+    reg, candidate, live = row if row is not None else (None, None, None)
     if reg is not None:
         kept_plan.bring(reg.plan_id, reg.room_id)
     number = id_number.strip().upper()
-    if reg is None or reg.candidate.id_number != number:
+    if reg is None or candidate is None or candidate.id_number != number:
         # One message for both, so the form does not reveal which ticket numbers exist.
         raise DeliveryError("bad_credentials", "准考证号或身份证号不正确：请核对准考证", 401)
     if reg.plan.state not in LIVE_PLAN_STATES:
@@ -87,11 +99,6 @@ def sign_in(
     if code and not secrets.compare_digest(start_code.strip().encode(), code.encode()):
         message = "开考码不正确：请输入监考员在黑板上公布的 6 位开考码"
         raise DeliveryError("bad_start_code", message, 401)
-    live = db.session.scalars(
-        select(CandidateLogin).where(
-            CandidateLogin.registration_id == reg.id, CandidateLogin.state == "live"
-        )
-    ).first()
     login = CandidateLogin(
         registration=reg,  # the route reads it after the commit: no reload of the registration
         state="pending" if live is not None else "live",
@@ -166,25 +173,31 @@ def login_state(login_id: int | None) -> str | None:
     return None if login is None else login.state
 
 
-def live_sign_in(login_id: int | None) -> tuple[Registration, str] | None:
+def live_sign_in(
+    login_id: int | None, with_candidate: bool = False
+) -> tuple[Registration, str] | None:
     """The registration behind a live sign-in and the IP it signed in from, or None (signed
-    out, pending or replaced). One statement: every candidate request starts here."""
+    out, pending or replaced). One statement: every candidate request starts here. Pages,
+    which show the candidate's name, read the candidate in it too (``with_candidate``)."""
     if login_id is None:
         return None
-    row = db.session.execute(
+    query = (
         select(Registration, CandidateLogin.ip)
         .join(CandidateLogin, CandidateLogin.registration_id == Registration.id)
         .where(CandidateLogin.id == login_id, CandidateLogin.state == "live")
-    ).first()
+    )
+    if with_candidate:
+        query = query.options(joinedload(Registration.candidate))
+    row = db.session.execute(query).first()
     if row is None:
         return None
     kept_plan.bring(row[0].plan_id, row[0].room_id)
     return row[0], row[1]
 
 
-def live_registration(login_id: int | None) -> Registration | None:
+def live_registration(login_id: int | None, with_candidate: bool = False) -> Registration | None:
     """The registration behind a live sign-in, or None (signed out, pending or replaced)."""
-    found = live_sign_in(login_id)
+    found = live_sign_in(login_id, with_candidate)
     return None if found is None else found[0]
 
 
@@ -211,29 +224,37 @@ def sittings_of(reg: Registration, have: dict[str, Sitting] | None = None) -> li
         kept = _kept_sittings(reg.id)
         if kept is not None:
             return list(kept)
-        have = {
-            s.part_kind: s
-            for s in db.session.scalars(select(Sitting).where(Sitting.registration_id == reg.id))
-        }
-    out = []
-    for session in reg.plan.sessions:
-        if reg.parts is not None and session.part_kind not in reg.parts:
-            continue  # a retake: this part was passed earlier and is kept
-        sitting = have.get(session.part_kind)
-        if sitting is None:
-            sitting = Sitting(
-                registration_id=reg.id,
-                part_kind=session.part_kind,
-                duration_minutes=session.duration_minutes,
-                extensions=[],
-                pauses=[],
-                answered=0,
-            )
-            db.session.add(sitting)
-            db.session.flush()
-        out.append(sitting)
+        have = _read_sittings(reg.id)
+    sat = [s for s in reg.plan.sessions if reg.parts is None or s.part_kind in reg.parts]
+    missing = [s for s in sat if s.part_kind not in have]  # a retake sits only some parts
+    if missing:
+        _make_sittings(reg.id, missing)
+        have = _read_sittings(reg.id)
+    out = [have[s.part_kind] for s in sat]
     _keep_sittings(reg.id, out)
     return out
+
+
+def _read_sittings(reg_id: int) -> dict[str, Sitting]:
+    query = select(Sitting).where(Sitting.registration_id == reg_id)
+    return {s.part_kind: s for s in db.session.scalars(query)}
+
+
+def _make_sittings(reg_id: int, sessions: list[PlanSession]) -> None:
+    # In one Core insert: as ORM objects each sitting was inserted on its own with RETURNING,
+    # at every candidate's first sign-in.
+    rows = [
+        {
+            "registration_id": reg_id,
+            "part_kind": session.part_kind,
+            "duration_minutes": session.duration_minutes,
+            "extensions": [],
+            "pauses": [],
+            "answered": 0,
+        }
+        for session in sessions
+    ]
+    db.session.execute(Sitting.__table__.insert(), rows)
 
 
 # A request asks for the candidate's sittings two or three times (the route, the service, the
