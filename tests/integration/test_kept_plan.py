@@ -61,18 +61,24 @@ def _sign_in(reg_id: int) -> int:
     return login_id
 
 
-def _seen_by_candidate(login_id: int) -> tuple[str, str, list[str], str, str]:
-    """What a candidate request reads of the plan, in a session of its own."""
-    reg = live_registration(login_id)
+Seen = tuple[str, str, list[str], str, str]
+
+
+def _plan_as_seen(reg: Registration | None) -> Seen:
     assert reg is not None and reg.room is not None
     plan = reg.plan
-    seen = (
+    return (
         plan.state,
         plan.batch,
         [s.part_name for s in plan.sessions],
         plan.level.title,
         reg.room.title,
     )
+
+
+def _seen_by_candidate(login_id: int) -> Seen:
+    """What a candidate request reads of the plan, in a session of its own."""
+    seen = _plan_as_seen(live_registration(login_id))
     db.session.remove()
     return seen
 
@@ -87,17 +93,7 @@ def test_candidate_requests_read_the_plan_rows_once_and_see_them_as_stored(
         first = _seen_by_candidate(login_id)
         again = _seen_by_candidate(login_id)
         assert _held_reads(seen) == []
-    plan = db.session.get(Registration, regs[0]).plan  # type: ignore[union-attr]
-    reg = db.session.get(Registration, regs[0])
-    assert reg is not None and reg.room is not None
-    stored = (
-        plan.state,
-        plan.batch,
-        [s.part_name for s in plan.sessions],
-        plan.level.title,
-        reg.room.title,
-    )
-    assert first == again == stored
+    assert first == again == _plan_as_seen(db.session.get(Registration, regs[0]))
 
 
 def test_a_change_this_process_commits_reaches_the_next_candidate_request_at_once(
