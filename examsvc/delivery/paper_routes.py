@@ -99,7 +99,7 @@ def paper(part: str) -> ResponseReturnValue:
         client=client,
         words=per_locale("items", item_words),
         items_html=items_html(sheet),
-        has_photo=reg.candidate.photo is not None,
+        has_photo=reg.candidate.has_photo,
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from ..assembly.models import Paper
 from ..auth.models import User, utcnow
@@ -34,7 +34,10 @@ class Candidate(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(String(50))
     gender: Mapped[str] = mapped_column(String(2))
     phone: Mapped[str] = mapped_column(String(20), default="")
-    photo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # A 360×480 JPEG of some 30 kB: read only where it is shown (tickets, the door, the exam
+    # page's own request for it), not with every candidate a sign-in, a page or the board reads.
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    has_photo: Mapped[bool] = column_property(photo.column.is_not(None))
 
     registrations: Mapped[list[Registration]] = relationship(back_populates="candidate")
 
