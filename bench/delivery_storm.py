@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import sqlite3
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -36,6 +37,19 @@ PHASES = ("signed_in", "started", "shown", "online")
 TARGET_P99_S = 10.0
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
 STEP_TIMEOUT_MS = 180_000  # one browser step under the storm (Playwright's default is 30 s)
+
+
+# What a page that never showed its first question was doing (printed with what it logged).
+STUCK_PAGE = """() => ({
+  url: location.href,
+  ready: document.readyState,
+  client: Boolean(window.examClient),
+  journal: window.examClient ? window.examClient.journal() : null,
+  io: Boolean(window.io),
+  editor: Boolean(window.ExamEditor),
+  shown: document.querySelectorAll("article.q:not([hidden])").length,
+  connection: (document.getElementById("connection") || {}).dataset,
+})"""
 
 
 class Refused(Exception):
@@ -170,18 +184,22 @@ async def browser_storm(
             executable_path=shutil.which("chromium"),
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        pages = []
+        pages, said = [], []
         for _ in seats:
             context = await browser.new_context(viewport={"width": 1366, "height": 768})
             context.set_default_timeout(STEP_TIMEOUT_MS)
             page = await context.new_page()
+            heard: list[str] = []  # what the page said, for a page that never shows its question
+            page.on("console", lambda m, h=heard: h.append(f"console {m.type}: {m.text}"[:300]))
+            page.on("pageerror", lambda e, h=heard: h.append(f"page error: {e}"[:300]))
             await page.goto(base + "/exam/login")
             pages.append(page)
+            said.append(heard)
         t0 = time.time() + 1
         times: list[dict[str, float]] = [{} for _ in seats]
         cpu = tree_cpu_seconds(os.getpid(), server.proc.pid if server.proc else None)
 
-        async def one(page: Any, seat: Seat, t: dict[str, float]) -> None:
+        async def one(page: Any, seat: Seat, t: dict[str, float], heard: list[str]) -> None:
             await asyncio.sleep(max(0.0, t0 - time.time()))
             await page.fill("input[name=ticket_number]", seat.ticket)
             await page.fill("input[name=id_number]", seat.id_number)
@@ -193,7 +211,12 @@ async def browser_storm(
             await page.wait_for_url(base + "/exam/paper/theory*")
             t["started"] = time.time() - t0
             first = seat.singles[0][0]
-            await page.wait_for_selector(f"#q-{first}", state="visible")
+            try:
+                await page.wait_for_selector(f"#q-{first}", state="visible")
+            except Exception:
+                state = await page.evaluate(STUCK_PAGE)
+                print(f"stuck page {seat.ticket}: {state} {heard[-10:]}", file=sys.stderr)
+                raise
             t["shown"] = time.time() - t0
             await page.wait_for_function(
                 "document.getElementById('connection').dataset.state === 'online'"
@@ -201,7 +224,7 @@ async def browser_storm(
             t["online"] = time.time() - t0
 
         done = await asyncio.gather(
-            *(one(p, s, t) for p, s, t in zip(pages, seats, times, strict=True)),
+            *(one(*each) for each in zip(pages, seats, times, said, strict=True)),
             return_exceptions=True,
         )
         cpu = tree_cpu_seconds(os.getpid(), server.proc.pid if server.proc else None) - cpu
