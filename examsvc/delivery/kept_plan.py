@@ -26,12 +26,13 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..catalog.models import Certificate, CertificateLevel
 from ..extensions import db
-from ..kept import per_app
+from ..kept import keep, per_app
 from ..plans.models import ExamPlan, PlanRoom, PlanSession
 from ..sites.models import Room
 
 KEEP_SECONDS = 1.0
 KEPT = "examsvc.delivery.kept_plans"
+KEPT_PLANS = 64  # plans sat at once in one process: a site's whole exam day, many times over
 # A flush of any of these drops the copies: they are what a copy holds.
 HELD = (ExamPlan, PlanSession, PlanRoom, CertificateLevel, Certificate, Room)
 _TOUCHED = "examsvc.delivery.kept_plan_touched"
@@ -62,7 +63,7 @@ def bring(plan_id: int, room_id: int | None) -> None:
         copy = _load(plan_id, now)
         if copy is None:
             return
-        kept[plan_id] = copy
+        keep(kept, plan_id, copy, KEPT_PLANS)
     # The session holds clean objects weakly: unreferenced, the merged copy would leave its
     # identity map at once and ``reg.plan`` would be read again.
     held = db.session.info.setdefault(_HELD_BY_SESSION, [])
