@@ -32,6 +32,12 @@
     "img-src data:; connect-src 'none'";
 
   const dataBlock = document.getElementById("exam-data");
+  try {
+    // Every script of the page loaded: a later failure may reload it again (exam/_scripts.html).
+    if (!dataBlock || (window.io && window.ExamEditor)) sessionStorage.removeItem("examsvc-reloads");
+  } catch (e) {
+    /* no sessionStorage: no reload count is kept either */
+  }
   if (!dataBlock) {
     waitingRoom();
     return;

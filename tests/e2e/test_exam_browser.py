@@ -365,3 +365,69 @@ def test_an_expired_csrf_token_is_renewed(
     stored = db.session.scalar(select(Answer).where(Answer.position == single.view.position))
     assert stored is not None and stored.value == original(single.view.order, "A")
     assert page.errors == []
+
+
+def _reset_once(context: Any, pattern: str) -> list[str]:
+    """The first request for a static file matching ``pattern`` has its connection reset, as
+    a loaded server did in the start storm; later ones get through. The requests seen."""
+    seen: list[str] = []
+
+    def handle(route: Any) -> None:
+        seen.append(route.request.url)
+        if len(seen) == 1:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    context.route(re.compile(pattern), handle)
+    return seen
+
+
+@pytest.mark.parametrize("script", ["js/exam.js", "vendor/socket.io.min.js"])
+def test_a_script_lost_on_the_way_reloads_the_exam_page(
+    context: Any,
+    live_server: str,  # noqa: F811
+    reg: Registration,  # noqa: F811
+    script: str,
+) -> None:
+    """Without its scripts the exam page would never show a question: it loads again."""
+    items = paper_items(reg)
+    first = min(i.view.position for i in items if i.view.part == "theory")
+    page = context.new_page()
+    page.goto(f"{live_server}/exam/login")
+    page.fill("input[name=ticket_number]", str(reg.ticket_number))
+    page.fill("input[name=id_number]", reg.candidate.id_number)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/exam/")
+    seen = _reset_once(context, r".*/static/" + re.escape(script) + r"(\?.*)?$")
+    page.check("#ready")
+    page.click("button[data-start='/exam/api/theory/start']")
+    page.wait_for_url(f"{live_server}/exam/paper/theory*")
+    page.wait_for_selector(f"#q-{first}", state="visible", timeout=20000)
+    _ready(page, "socket")
+    assert len(seen) == 2  # lost once, loaded by the page's second load
+    assert page.evaluate("sessionStorage.getItem('examsvc-reloads')") is None
+
+
+def test_a_waiting_room_whose_script_is_lost_loads_again(
+    context: Any,
+    live_server: str,  # noqa: F811
+    reg: Registration,  # noqa: F811
+) -> None:
+    """Without exam.js the start button would never work: the waiting room loads again."""
+    seen = _reset_once(context, r".*/static/js/exam\.js(\?.*)?$")
+    page = context.new_page()
+    page.goto(f"{live_server}/exam/login")
+    page.fill("input[name=ticket_number]", str(reg.ticket_number))
+    page.fill("input[name=id_number]", reg.candidate.id_number)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/exam/")
+    for _ in range(100):  # the reload comes two seconds after the lost script
+        if len(seen) == 2:
+            break
+        page.wait_for_timeout(100)
+    assert len(seen) == 2
+    page.wait_for_load_state("load")
+    page.check("#ready")  # enables the start button: exam.js is there now
+    page.click("button[data-start='/exam/api/theory/start']")
+    page.wait_for_url(f"{live_server}/exam/paper/theory*")
