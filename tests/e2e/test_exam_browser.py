@@ -71,9 +71,8 @@ def _block_socketio(context: Any) -> None:
     context.route_web_socket(re.compile(r".*/socket\.io/.*"), lambda ws: ws.close())
 
 
-def _sign_in_and_start(
-    context: Any, base: str, registration: Registration, part: str, shots: Path | None = None
-) -> Any:
+def _sign_in(context: Any, base: str, registration: Registration) -> Any:
+    """A new page of ``context``, signed in and in the waiting room."""
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -83,6 +82,13 @@ def _sign_in_and_start(
     page.fill("input[name=id_number]", registration.candidate.id_number)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/exam/")
+    return page
+
+
+def _sign_in_and_start(
+    context: Any, base: str, registration: Registration, part: str, shots: Path | None = None
+) -> Any:
+    page = _sign_in(context, base, registration)
     start = page.locator(f"button[data-start='/exam/api/{part}/start']")
     assert start.is_disabled()  # the instructions first
     page.check("#ready")
@@ -393,12 +399,7 @@ def test_a_script_lost_on_the_way_reloads_the_exam_page(
     """Without its scripts the exam page would never show a question: it loads again."""
     items = paper_items(reg)
     first = min(i.view.position for i in items if i.view.part == "theory")
-    page = context.new_page()
-    page.goto(f"{live_server}/exam/login")
-    page.fill("input[name=ticket_number]", str(reg.ticket_number))
-    page.fill("input[name=id_number]", reg.candidate.id_number)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/exam/")
+    page = _sign_in(context, live_server, reg)
     seen = _reset_once(context, r".*/static/" + re.escape(script) + r"(\?.*)?$")
     page.check("#ready")
     page.click("button[data-start='/exam/api/theory/start']")
@@ -416,12 +417,7 @@ def test_a_waiting_room_whose_script_is_lost_loads_again(
 ) -> None:
     """Without exam.js the start button would never work: the waiting room loads again."""
     seen = _reset_once(context, r".*/static/js/exam\.js(\?.*)?$")
-    page = context.new_page()
-    page.goto(f"{live_server}/exam/login")
-    page.fill("input[name=ticket_number]", str(reg.ticket_number))
-    page.fill("input[name=id_number]", reg.candidate.id_number)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/exam/")
+    page = _sign_in(context, live_server, reg)
     for _ in range(100):  # the reload comes two seconds after the lost script
         if len(seen) == 2:
             break
