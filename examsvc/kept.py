@@ -1,8 +1,10 @@
 """What a process keeps between requests: per-app dictionaries, bounded where they could grow.
 
 Kept per app rather than per module, so each test's app (and database) starts with its own.
-What is kept must not change while the process runs: rendered item versions, a frozen paper's
-item counts, translated UI text.
+What is kept here must not change while the process runs (rendered item versions, a frozen
+paper's item counts, translated UI text), with one exception that says how it stays current:
+``delivery/kept_plan.py``, whose copies of a plan are dropped when they change and after a
+second.
 """
 
 from __future__ import annotations
