@@ -587,8 +587,14 @@ def audit_entry(record: ProctorAction) -> dict[str, Any]:
 def opened(reg: Registration, sid: str, ip: str, now: datetime) -> None:
     # A Core insert: every candidate connects at the start, and nothing here reads the row
     # back as an object (the ORM's flush of one new object cost more than the insert).
-    row = {"registration_id": reg.id, "sid": sid[:64], "ip": ip[:64]}
-    db.session.execute(Connection.__table__.insert(), row | {"opened_at": now, "last_seen": now})
+    row = {
+        "registration_id": reg.id,
+        "sid": sid[:64],
+        "ip": ip[:64],
+        "opened_at": now,
+        "last_seen": now,
+    }
+    db.session.execute(Connection.__table__.insert(), row)
 
 
 def beat(sid: str, now: datetime) -> None:
