@@ -87,12 +87,11 @@ def sign_in(
         .where(Registration.ticket_number == ticket)
     ).first()
     reg, candidate, live = row if row is not None else (None, None, None)
-    if reg is not None:
-        kept_plan.bring(reg.plan_id, reg.room_id)
     number = id_number.strip().upper()
     if reg is None or candidate is None or candidate.id_number != number:
         # One message for both, so the form does not reveal which ticket numbers exist.
         raise DeliveryError("bad_credentials", "准考证号或身份证号不正确：请核对准考证", 401)
+    kept_plan.bring(reg.plan_id, reg.room_id)
     if reg.plan.state not in LIVE_PLAN_STATES:
         raise DeliveryError("not_open", f"考核计划「{reg.plan.batch}」当前不在考试期间", 403)
     code = (control := room_control(reg)) and control.start_code
