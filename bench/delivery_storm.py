@@ -25,6 +25,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -174,9 +175,10 @@ def protocol_storm(
 
 async def browser_storm(
     base: str, seats: list[Seat], server: Server
-) -> tuple[list, Counter[str], float]:
+) -> tuple[list, Counter[str], float, Counter[str]]:
     """Real Chromium pages: open the sign-in page, then all at once sign in, start, and wait
-    for the first question to be visible; the browsers' CPU seconds meanwhile."""
+    for the first question to be visible; the browsers' CPU seconds meanwhile, and the requests
+    that failed by Chromium's reason and path (a reset script costs its page a reload)."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -185,6 +187,7 @@ async def browser_storm(
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         pages, said = [], []
+        failed = Counter[str]()  # requests the browsers saw fail, by Chromium's reason
         for _ in seats:
             context = await browser.new_context(viewport={"width": 1366, "height": 768})
             context.set_default_timeout(STEP_TIMEOUT_MS)
@@ -192,6 +195,7 @@ async def browser_storm(
             heard: list[str] = []  # what the page said, for a page that never shows its question
             page.on("console", lambda m, h=heard: h.append(f"console {m.type}: {m.text}"[:300]))
             page.on("pageerror", lambda e, h=heard: h.append(f"page error: {e}"[:300]))
+            page.on("requestfailed", lambda r: failed.update([_failure(r)]))
             await page.goto(base + "/exam/login")
             pages.append(page)
             said.append(heard)
@@ -229,15 +233,21 @@ async def browser_storm(
         )
         cpu = tree_cpu_seconds(os.getpid(), server.proc.pid if server.proc else None) - cpu
         await browser.close()
-    return times, _errors(done), cpu
+    return times, _errors(done), cpu, failed
+
+
+def _failure(request: Any) -> str:
+    """A failed request by reason and path: which of a page's requests the server dropped."""
+    return f"{request.failure} {urlsplit(request.url).path}"
 
 
 def _run(kind: str, server: Server, seats: list[Seat], args: Any) -> dict:
     """One storm against a started server: the summary line with the server's CPU seconds."""
     try:
         workers, cpu = server.worker_pids(), server.cpu_seconds()
+        failed = None
         if kind == "chromium":
-            times, errors, clients = asyncio.run(browser_storm(server.url, seats, server))
+            times, errors, clients, failed = asyncio.run(browser_storm(server.url, seats, server))
         else:
             times, errors, clients = protocol_storm(server, seats, args.client_procs)
         # a replaced worker's CPU time is gone with it
@@ -248,6 +258,8 @@ def _run(kind: str, server: Server, seats: list[Seat], args: Any) -> dict:
     line = summary(kind, len(seats), times, errors)
     line["server_cpu_s"] = None if cpu is None else round(cpu, 1)
     line["client_cpu_s"] = round(clients, 1)
+    if failed is not None:
+        line["requests_failed"] = dict(failed)
     return line | {
         "workers": server.workers,
         "worker_restarts": restarts,
