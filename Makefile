@@ -53,7 +53,7 @@ run: install
 	$(BIN)/examsvc db upgrade
 	$(BIN)/examsvc demo load
 	@echo "examsvc: http://127.0.0.1:$(PORT)  (Ctrl-C stops; staff sign-in at /auth/login)"
-	$(BIN)/gunicorn -k eventlet -w 1 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
