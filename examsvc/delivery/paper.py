@@ -97,6 +97,11 @@ class CandidatePaper:
     def points(self) -> Decimal:
         return sum((s.points for s in self.sections), Decimal(0))
 
+    @property
+    def has_editor(self) -> bool:
+        """Whether an item of the part is answered in the code editor."""
+        return any(i.language for s in self.sections for i in s.items)
+
 
 @dataclass(frozen=True)
 class _Content:

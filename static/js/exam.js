@@ -32,17 +32,21 @@
     "img-src data:; connect-src 'none'";
 
   const dataBlock = document.getElementById("exam-data");
+  const D = dataBlock ? JSON.parse(dataBlock.textContent) : null;
+  // The page loads the code editor only for a part answered in it (paper.html).
+  const needsEditor = Boolean(D && D.items.some((i) => i.language));
   try {
     // Every script of the page loaded: a later failure may reload it again (exam/_scripts.html).
-    if (!dataBlock || (window.io && window.ExamEditor)) sessionStorage.removeItem("examsvc-reloads");
+    if (!D || (window.io && (window.ExamEditor || !needsEditor))) {
+      sessionStorage.removeItem("examsvc-reloads");
+    }
   } catch (e) {
     /* no sessionStorage: no reload count is kept either */
   }
-  if (!dataBlock) {
+  if (!D) {
     waitingRoom();
     return;
   }
-  const D = JSON.parse(dataBlock.textContent);
   const S = D.strings;
   const PART = D.part;
   const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
