@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from .config import ROOT, from_environment
+from .static_files import App
 
 __version__ = "0.1.0"
 
@@ -16,7 +17,7 @@ __version__ = "0.1.0"
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Application factory: configure, bind extensions, register blueprints and commands."""
     instance = Path(ROOT / "instance")
-    app = Flask(
+    app = App(
         __name__,
         instance_path=str(instance),
         template_folder=str(ROOT / "templates"),
@@ -27,7 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     _check_grace(app.config["DELIVERY_GRACE_SECONDS"])
 
-    from . import db, i18n
+    from . import db, i18n, static_files
     from .auth import setup as auth_setup
     from .extensions import csrf, limiter, migrate, socketio
     from .extensions import db as sqla
@@ -37,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
+    static_files.init_app(app)
     auth_setup.init_app(app)
     # eventlet only when the server entry point (gunicorn -k eventlet) has loaded it; the app
     # itself never imports eventlet, so tests and the development server run in threading mode.

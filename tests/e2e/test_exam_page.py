@@ -132,7 +132,7 @@ def test_page_shows_own_items_with_shuffled_labels_and_no_key(
         assert not re.search(r"data-(answer|key|correct)|class=\"[^\"]*correct", article)
     assert shuffled > 10  # the options really are in a shuffled order
     # choice items need no code editor: its 570 kB are not sent to every candidate at the start
-    scripts = re.findall(r'<script src="[^"]*/(\w+/[\w.]+\.js)"', page)
+    scripts = re.findall(r"<script src=\"[^\"]*/(\w+/[\w.]+\.js)(?:\?v=\w+)?\"", page)
     assert scripts == ["vendor/socket.io.min.js", "js/exam.js"]
     # the script's data: positions, types and labels, never a key
     client_data = _client_data(page)
@@ -153,7 +153,7 @@ def test_practical_page_has_materials_editor_and_sandboxed_preview(
     assert practical
     _assert_nothing_secret(page, practical)
     assert 'class="editor-mount" data-language="html"' in page
-    assert re.search(r'<script src="[^"]*/vendor/editor\.min\.js"', page)  # its code editor
+    assert re.search(r"<script src=\"[^\"]*/vendor/editor\.min\.js[?\"]", page)  # its code editor
     # the preview: scripts only, never same-origin (the candidate's code cannot reach the page)
     frames = re.findall(r"<iframe[^>]*>", page)
     assert frames and all('sandbox="allow-scripts"' in f for f in frames)
