@@ -1,6 +1,8 @@
 """A gunicorn configuration for the delivery benchmark's servers: ``gunicorn -c`` this file.
 
-Three hooks, each on when its variable is set (``python -m bench.delivery`` sets them):
+It starts from the project's own settings (``gunicorn.conf.py``, which ``-c`` would otherwise
+replace), so a server measured with these hooks runs as a site runs it. Three hooks, each on
+when its variable is set (``python -m bench.delivery`` sets them):
 
 - ``DELIVERY_GC=1`` (``--gc-freeze``): after the worker has loaded the app, ``gc.freeze()`` moves
   every object there to the permanent generation and ``gc.set_threshold(10_000, 50, 1_000)``
@@ -21,10 +23,18 @@ from __future__ import annotations
 import cProfile
 import gc
 import os
+import runpy
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
+PROJECT_SETTINGS = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
+globals().update(
+    (name, value)
+    for name, value in runpy.run_path(str(PROJECT_SETTINGS)).items()
+    if not name.startswith("_")
+)
 GC_THRESHOLD = (10_000, 50, 1_000)
 
 
