@@ -40,7 +40,9 @@ _HELD_BY_SESSION = "examsvc.delivery.kept_plan_objects"
 
 
 @dataclass(frozen=True)
-class _Copy:
+class Copy:
+    """A plan with its sessions, level and certificate, and its rooms: detached, read-only."""
+
     plan: ExamPlan
     rooms: dict[int, Room]
     loaded: float
@@ -56,24 +58,33 @@ class _Generation:
 def bring(plan_id: int, room_id: int | None) -> None:
     """Put the plan (its sessions, level and certificate) and the room into the request's
     session from the process's copy, loading the copy first when it is missing or old."""
-    kept = per_app(KEPT)
-    copy = kept.get(plan_id)
-    now = time.monotonic()
-    if copy is None or copy.generation != _Generation.value or now - copy.loaded > KEEP_SECONDS:
-        copy = _load(plan_id, now)
-        if copy is None:
-            return
-        keep(kept, plan_id, copy, KEPT_PLANS)
+    found = copy(plan_id)
+    if found is None:
+        return
     # The session holds clean objects weakly: unreferenced, the merged copy would leave its
     # identity map at once and ``reg.plan`` would be read again.
     held = db.session.info.setdefault(_HELD_BY_SESSION, [])
-    held.append(db.session.merge(copy.plan, load=False))
-    room = copy.rooms.get(room_id) if room_id is not None else None
+    held.append(db.session.merge(found.plan, load=False))
+    room = found.rooms.get(room_id) if room_id is not None else None
     if room is not None:
         held.append(db.session.merge(room, load=False))
 
 
-def _load(plan_id: int, now: float) -> _Copy | None:
+def copy(plan_id: int) -> Copy | None:
+    """The process's copy of the plan, loaded first when it is missing or old; None if there
+    is no such plan. Its objects are detached: read them, never change or add them."""
+    kept = per_app(KEPT)
+    found: Copy | None = kept.get(plan_id)
+    now = time.monotonic()
+    if found is None or found.generation != _Generation.value or now - found.loaded > KEEP_SECONDS:
+        found = _load(plan_id, now)
+        if found is None:
+            return None
+        keep(kept, plan_id, found, KEPT_PLANS)
+    return found
+
+
+def _load(plan_id: int, now: float) -> Copy | None:
     # A session of its own on the request's connection: it sees what the request's transaction
     # sees, and closing it leaves the objects detached with everything loaded, as merge needs.
     generation = _Generation.value
@@ -94,7 +105,7 @@ def _load(plan_id: int, now: float) -> _Copy | None:
             .where(PlanRoom.plan_id == plan_id)
             .options(joinedload(Room.site))
         ).all()
-    return _Copy(plan, {room.id: room for room in rooms}, now, generation)
+    return Copy(plan, {room.id: room for room in rooms}, now, generation)
 
 
 @event.listens_for(Session, "after_flush")

@@ -66,16 +66,33 @@ class Sitting(db.Model):  # type: ignore[name-defined,misc]
     )
 
     def clock(self, grace: timedelta = DEFAULT_GRACE) -> Clock:
-        return Clock(
-            duration=timedelta(minutes=self.duration_minutes),
-            started_at=aware(self.started_at),
-            extensions=tuple(timedelta(seconds=s) for s in self.extensions or ()),
-            extra_ratio=self.extra_ratio,
-            pauses=tuple(
-                (_parse(start), _parse(end) if end else None) for start, end in self.pauses or ()
-            ),
-            grace=grace,
+        return sitting_clock(
+            self.duration_minutes,
+            aware(self.started_at),
+            self.extensions,
+            self.extra_ratio,
+            self.pauses,
+            grace,
         )
+
+
+def sitting_clock(
+    duration_minutes: int,
+    started_at: datetime | None,
+    extensions: list[int] | None,
+    extra_ratio: Decimal | None,
+    pauses: list[list[str | None]] | None,
+    grace: timedelta = DEFAULT_GRACE,
+) -> Clock:
+    """The clock of a sitting from its stored columns (an ORM row or a Core one)."""
+    return Clock(
+        duration=timedelta(minutes=duration_minutes),
+        started_at=started_at,
+        extensions=tuple(timedelta(seconds=s) for s in extensions or ()),
+        extra_ratio=extra_ratio if extra_ratio is not None else Decimal(0),
+        pauses=tuple((_parse(start), _parse(end) if end else None) for start, end in pauses or ()),
+        grace=grace,
+    )
 
 
 def aware(moment: datetime | None) -> datetime | None:

@@ -30,6 +30,7 @@ from ..kept import keep, per_app
 from ..registration.models import Registration
 from .answers import PART_NAMES, ItemView
 from .services import paper_of
+from .signed import SignedIn
 
 NUMERALS = "一二三四五六七八九十"
 # The editor of a practical answer by its answer form; "none" (upload only) has no editor.
@@ -134,7 +135,7 @@ class _Row:
     points: Decimal
 
 
-def _rows(reg: Registration, part: str) -> list[_Row]:
+def _rows(reg: Registration | SignedIn, part: str) -> list[_Row]:
     """The items of the candidate's ``part`` in position order: columns only, no versions."""
     paper_id = paper_of(reg)
     rows = db.session.execute(
@@ -206,7 +207,7 @@ def _contents(
 
 
 def candidate_paper(
-    reg: Registration, part: str, file_url: Callable[[int], str], part_name: str = ""
+    reg: Registration | SignedIn, part: str, file_url: Callable[[int], str], part_name: str = ""
 ) -> CandidatePaper:
     """The candidate's items of ``part`` as shown, grouped in sections of one item type."""
     rows = _rows(reg, part)
@@ -237,7 +238,7 @@ def candidate_paper(
     return CandidatePaper(part, part_name or PART_NAMES.get(part, part), sections)
 
 
-def paper_file(reg: Registration, part: str, att_id: int) -> Attachment | None:
+def paper_file(reg: Registration | SignedIn, part: str, att_id: int) -> Attachment | None:
     """An attachment of an item of this candidate's ``part``, or None (not theirs to fetch)."""
     version_ids = [r.version_id for r in _rows(reg, part)]
     return db.session.scalar(

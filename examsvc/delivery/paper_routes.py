@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import (
     Blueprint,
@@ -29,24 +28,28 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..auth.roles import public
+from ..extensions import db
 from ..files import file_response
 from ..i18n import per_locale
 from ..kept import keep, per_app
-from ..registration.models import Registration
+from ..registration.models import Candidate
 from . import services
 from .paper import CandidateItem, CandidatePaper, candidate_paper, paper_file
 from .routes import candidate_required
 from .services import DeliveryError
+from .signed import SignedIn, SittingRow
 
 bp = Blueprint("exam_paper", __name__, url_prefix="/exam")
 OPEN_STATES = ("in_progress", "paused")
 
 
-def _sitting(reg: Registration, part: str) -> Any:
-    try:
-        return services.sitting_of(reg, part)
-    except DeliveryError:
+def _sitting(reg: SignedIn, part: str) -> SittingRow | None:
+    """The candidate's sitting of ``part``: 404 for a part they do not sit, None while their
+    sittings are not made yet (the waiting room makes them)."""
+    if part not in {s.part_kind for s in reg.sessions()}:
         abort(404)
+    sittings = reg.sittings()
+    return None if sittings is None else next(s for s in sittings if s.part_kind == part)
 
 
 @bp.route("/paper/<part>")
@@ -54,9 +57,9 @@ def _sitting(reg: Registration, part: str) -> Any:
 @candidate_required
 def paper(part: str) -> ResponseReturnValue:
     """The part being answered: header, 题号面板, the items, and the client that saves them."""
-    reg: Registration = g.registration
+    reg: SignedIn = g.signed
     sitting = _sitting(reg, part)
-    if sitting.state not in OPEN_STATES:
+    if sitting is None or sitting.state not in OPEN_STATES:
         return redirect(url_for("exam.home"))
     session = next(s for s in reg.plan.sessions if s.part_kind == part)
     try:
@@ -99,7 +102,6 @@ def paper(part: str) -> ResponseReturnValue:
         client=client,
         words=per_locale("items", item_words),
         items_html=items_html(sheet),
-        has_photo=reg.candidate.has_photo,
     )
 
 
@@ -108,8 +110,9 @@ def paper(part: str) -> ResponseReturnValue:
 @candidate_required
 def file(part: str, att_id: int) -> ResponseReturnValue:
     """A material or image of an item of the candidate's part, while the part is open."""
-    reg: Registration = g.registration
-    if _sitting(reg, part).state not in OPEN_STATES:
+    reg: SignedIn = g.signed
+    sitting = _sitting(reg, part)
+    if sitting is None or sitting.state not in OPEN_STATES:
         abort(404)
     att = paper_file(reg, part, att_id)
     if att is None:
@@ -124,7 +127,8 @@ def file(part: str, att_id: int) -> ResponseReturnValue:
 @candidate_required
 def photo() -> ResponseReturnValue:
     """The signed-in candidate's own photograph, for the header of the exam page."""
-    data = g.registration.candidate.photo
+    candidate = db.session.get(Candidate, g.signed.candidate_id)
+    data = candidate.photo if candidate is not None else None
     if not data:
         abort(404)
     return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "private"})

@@ -15,6 +15,7 @@ from typing import Any
 from flask import (
     Blueprint,
     current_app,
+    flash,
     g,
     jsonify,
     redirect,
@@ -29,9 +30,10 @@ from ..auth.roles import public
 from ..extensions import limiter
 from ..files import file_response
 from ..registration.models import Registration
-from . import services
+from . import arrival, services, signed
 from .lifecycle import STATE_NAMES
 from .services import DeliveryError
+from .signed import SignedIn
 from .uploads import MAX_FILE_BYTES
 
 bp = Blueprint("exam", __name__, url_prefix="/exam")
@@ -45,22 +47,30 @@ def _login_limit() -> str:
 def candidate_required(
     view: Callable[..., ResponseReturnValue],
 ) -> Callable[..., ResponseReturnValue]:
-    """Let the request through with ``g.registration`` set, or send the candidate to sign in."""
+    """Let the request through with ``g.signed`` set (the sign-in, its registration and
+    sittings: ``signed.SignedIn``), or send the candidate to sign in."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-        api = request.path.startswith("/exam/api/")
-        # Pages show the candidate's name; the API answers without it.
-        reg = services.live_registration(session.get(SESSION_KEY), with_candidate=not api)
+        reg = signed.by_login(session.get(SESSION_KEY))
         if reg is None:
-            if api:
+            if request.path.startswith("/exam/api/"):
                 message = "请先用准考证号和身份证号登录"
                 return jsonify(ok=False, error="unauthenticated", message=message), 401
             return redirect(url_for("exam.login"))
-        g.registration = reg
+        g.signed = reg
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def registration() -> Registration:
+    """The signed-in candidate's ORM registration, for the requests that are not the start
+    of an exam (submit, uploads, anomalies): they use the ORM services."""
+    if "registration" not in g:
+        g.registration = services.registration_of(g.signed)
+    reg: Registration = g.registration
+    return reg
 
 
 def _now() -> datetime:
@@ -85,7 +95,6 @@ def login() -> ResponseReturnValue:
         except DeliveryError as exc:
             error, status = exc.message, exc.status
         else:
-            # Read before the board's commit expires the row (else one more query to reload it).
             login_id, pending = row.id, row.state == "pending"
             _tell_the_board(row.registration, pending=pending)
             session[SESSION_KEY] = login_id
@@ -108,7 +117,7 @@ def pending() -> ResponseReturnValue:
     return render_template("exam/pending.html"), 202
 
 
-def _tell_the_board(reg: Registration, pending: bool) -> None:
+def _tell_the_board(reg: SignedIn, pending: bool) -> None:
     """The sign-in is stored; the room's board shows the candidate (or the pending switch,
     with its anomaly)."""
     from ..proctoring.pushes import seat_push
@@ -116,7 +125,7 @@ def _tell_the_board(reg: Registration, pending: bool) -> None:
 
     pushes = [seat_push(reg)]
     if pending:
-        found = services.latest_anomaly(reg, "second_sign_in")
+        found = services.latest_anomaly(services.registration_of(reg), "second_sign_in")
         if found is not None:
             pushes.append(lambda: push_anomaly(found))
     services.commit()
@@ -146,23 +155,24 @@ def home() -> ResponseReturnValue:
     """The waiting room: instructions (考生须知), the parts, their times and states."""
     from ..proctoring.pushes import seat_push
 
-    reg: Registration = g.registration
-    sittings = services.sittings_of(reg)
-    before = [s.state for s in sittings]
-    services.enter(*sittings)
+    reg: SignedIn = g.signed
+    try:
+        sittings, moved = arrival.enter(reg)
+    except DeliveryError as exc:  # a part moved on meanwhile (another tab): show it as it is
+        services.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("exam.home"))
     sessions = {s.part_kind: s for s in reg.plan.sessions}
-    page = render_template(
+    if moved:  # checked in: the board shows them waiting
+        services.commit()
+        _run([seat_push(reg)])
+    return render_template(
         "exam/home.html",
         reg=reg,
         sittings=sittings,
         sessions=sessions,
         state_names=STATE_NAMES,
     )
-    if [s.state for s in sittings] != before:  # checked in: the board shows them waiting
-        push = seat_push(reg)  # before the commit expires the registration's columns
-        services.commit()  # after the page, which a commit's expiry would make read again
-        _run([push])
-    return page
 
 
 # ---- the HTTP fallback of the protocol ---------------------------------------------------------
@@ -191,7 +201,10 @@ def _answer(action: Callable[[Pushes], dict[str, Any]]) -> ResponseReturnValue:
 @candidate_required
 def state() -> ResponseReturnValue:
     """Every part's state, deadline and saved answers (what a reconnecting browser needs)."""
-    return _answer(lambda _: {"ok": True} | services.snapshot(g.registration, _now()))
+    reg = g.signed
+    return _answer(
+        lambda _: {"ok": True} | services.snapshot_of(services.made(reg), reg.paper_id, _now())
+    )
 
 
 @bp.route("/api/<part>/start", methods=["POST"])
@@ -201,9 +214,9 @@ def start(part: str) -> ResponseReturnValue:
     from .sockets import start_pushes
 
     def act(pushes: Pushes) -> dict[str, Any]:
-        now, reg = _now(), g.registration
-        services.start(services.sitting_of(reg, part), now)
-        body = {"ok": True} | services.snapshot(reg, now)
+        now, reg = _now(), g.signed
+        arrival.start(reg, part, now)
+        body = {"ok": True} | services.snapshot_of(services.made(reg), reg.paper_id, now)
         pushes += start_pushes(reg, part, body)
         return body
 
@@ -220,9 +233,9 @@ def save(part: str) -> ResponseReturnValue:
     payload = request.get_json(silent=True)
 
     def act(pushes: Pushes) -> dict[str, Any]:
-        ack = services.save_answer(g.registration, part, payload, _now())
+        ack = services.save_answer(registration(), part, payload, _now())
         if ack["outcome"] == "saved":
-            pushes.append(progress_push(g.registration, part, ack["answered"]))
+            pushes.append(progress_push(registration(), part, ack["answered"]))
         return ack
 
     return _answer(act)
@@ -235,7 +248,7 @@ def submit(part: str) -> ResponseReturnValue:
     from .sockets import submit_pushes
 
     def act(pushes: Pushes) -> dict[str, Any]:
-        now, reg = _now(), g.registration
+        now, reg = _now(), registration()
         sitting = services.sitting_of(reg, part)
         services.submit(sitting, now)
         pushes += submit_pushes(reg, sitting, now)
@@ -259,7 +272,7 @@ def upload(part: str, position: int) -> ResponseReturnValue:
         return jsonify(ok=False, error="malformed", message=message), 422
     data = sent.read(MAX_FILE_BYTES + 1)
     name = sent.filename
-    return _answer(lambda _: services.save_file(g.registration, part, position, name, data, _now()))
+    return _answer(lambda _: services.save_file(registration(), part, position, name, data, _now()))
 
 
 @bp.route("/api/<part>/files/<int:position>/delete", methods=["POST"])
@@ -270,7 +283,7 @@ def delete_upload(part: str, position: int) -> ResponseReturnValue:
     name = payload.get("name") if isinstance(payload, dict) else None
     if not isinstance(name, str):
         return jsonify(ok=False, error="malformed", message='应为 {"name": 文件名}'), 422
-    return _answer(lambda _: services.delete_file(g.registration, part, position, name, _now()))
+    return _answer(lambda _: services.delete_file(registration(), part, position, name, _now()))
 
 
 @bp.route("/api/<part>/files/<int:position>/<path:name>")
@@ -278,7 +291,7 @@ def delete_upload(part: str, position: int) -> ResponseReturnValue:
 @candidate_required
 def own_upload(part: str, position: int, name: str) -> ResponseReturnValue:
     """The candidate's own uploaded file, to check what the server has."""
-    row = services.own_file(g.registration, part, position, name)
+    row = services.own_file(registration(), part, position, name)
     if row is None:
         return jsonify(ok=False, error="unknown_file", message="没有这个文件"), 404
     return file_response(row.content, row.name)
@@ -293,7 +306,7 @@ def anomaly() -> ResponseReturnValue:
 
     def act(pushes: Pushes) -> dict[str, Any]:
         kind, at, detail = services.parse_anomaly(request.get_json(silent=True))
-        found = services.record_anomaly(g.registration, kind, at, detail, _now())
+        found = services.record_anomaly(registration(), kind, at, detail, _now())
         pushes.append(lambda: push_anomaly(found))
         return {"ok": True}
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..assembly.models import PaperItem
@@ -25,8 +25,8 @@ from ..errors import DomainError
 from ..extensions import db
 from ..plans.models import PlanSession
 from ..plans.ticket_number import TicketNumberError, parse_ticket_number
-from ..registration.models import Candidate, Registration
-from . import kept_plan
+from ..registration.models import Registration
+from . import kept_plan, signed
 from .answers import (
     MAX_SEQ,
     AnswerChange,
@@ -49,6 +49,7 @@ from .models import (
     SittingEvent,
     aware,
 )
+from .signed import SignedIn, SittingRow
 from .uploads import UploadError, check_upload
 
 LIVE_PLAN_STATES = ("published", "in_progress")
@@ -66,51 +67,87 @@ class DeliveryError(DomainError):
 # ---- sign-in ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """A stored sign-in: its id, whether it is live or waits for the invigilator (pending),
+    and the registration (as far as the board's push needs it)."""
+
+    id: int
+    state: str
+    registration: SignedIn
+
+
 def sign_in(
     ticket_number: str, id_number: str, ip: str, user_agent: str, start_code: str = ""
-) -> CandidateLogin:
+) -> SignIn:
     """Sign a candidate in on this PC; a second PC waits for the invigilator (state pending).
-    When the invigilator has set a start code for the room, the candidate must type it."""
+    When the invigilator has set a start code for the room, the candidate must type it.
+
+    In Core statements: every candidate of a hall signs in within the same minute. One read
+    (``signed.by_ticket``) has the registration, the candidate's ID number, the room's start
+    code, any live sign-in and the sittings; then one insert of the sign-in, the sittings not
+    made yet and the events."""
     ticket = ticket_number.strip().upper()
     try:
         parse_ticket_number(ticket)
     except TicketNumberError as exc:
         raise DeliveryError("bad_ticket", f"准考证号有误：{exc}") from exc
-    # The registration, its candidate and the live sign-in it may already have, in one read.
-    row = db.session.execute(
-        select(Registration, Candidate, CandidateLogin.id)
-        .join(Candidate, Candidate.id == Registration.candidate_id)
-        .outerjoin(
-            CandidateLogin,
-            and_(CandidateLogin.registration_id == Registration.id, CandidateLogin.state == "live"),
-        )
-        .where(Registration.ticket_number == ticket)
-    ).first()
-    reg, candidate, live = row if row is not None else (None, None, None)
-    number = id_number.strip().upper()
-    if reg is None or candidate is None or candidate.id_number != number:
+    found = signed.by_ticket(ticket)
+    if found is None or found[1] != id_number.strip().upper():
         # One message for both, so the form does not reveal which ticket numbers exist.
         raise DeliveryError("bad_credentials", "准考证号或身份证号不正确：请核对准考证", 401)
-    kept_plan.bring(reg.plan_id, reg.room_id)
+    reg, _number, live = found
     if reg.plan.state not in LIVE_PLAN_STATES:
         raise DeliveryError("not_open", f"考核计划「{reg.plan.batch}」当前不在考试期间", 403)
-    code = (control := room_control(reg)) and control.start_code
+    code = reg.start_code
     if code and not secrets.compare_digest(start_code.strip().encode(), code.encode()):
         message = "开考码不正确：请输入监考员在黑板上公布的 6 位开考码"
         raise DeliveryError("bad_start_code", message, 401)
-    login = CandidateLogin(
-        registration=reg,  # the route reads it after the commit: no reload of the registration
-        state="pending" if live is not None else "live",
-        ip=ip[:64],
-        user_agent=user_agent[:300],
+    state = "pending" if live is not None else "live"
+    login_id = (
+        db.session.connection()
+        .execute(
+            _LOGINS.insert().returning(_LOGINS.c.id),
+            {
+                "registration_id": reg.id,
+                "state": state,
+                "created_at": utcnow(),
+                "ip": ip[:64],
+                "user_agent": user_agent[:300],
+            },
+        )
+        .scalar_one()
     )
-    db.session.add(login)
-    db.session.flush()
+    reg.login_id = login_id
     if live is None:
-        _record(*(_event(s, "sign_in", "candidate", data={"ip": ip}) for s in sittings_of(reg)))
+        _record(*(_event(s, "sign_in", "candidate", data={"ip": ip}) for s in made(reg)))
     else:  # one anomaly, on the part that is running (as the board and the record count it)
-        record_anomaly(reg, "second_sign_in", None, f"新电脑 IP {ip}", datetime.now(UTC))
-    return login
+        detail = f"新电脑 IP {ip}"
+        record_anomaly(registration_of(reg), "second_sign_in", None, detail, datetime.now(UTC))
+    return SignIn(login_id, state, reg)
+
+
+_LOGINS = CandidateLogin.__table__
+
+
+def made(reg: SignedIn) -> list[SittingRow]:
+    """The candidate's sittings in session order, the missing ones made first."""
+    sittings = reg.sittings()
+    if sittings is None:
+        have = {s.part_kind for s in reg.found}
+        _make_sittings(reg.id, [s for s in reg.sessions() if s.part_kind not in have])
+        reg.found = signed.sittings_of(reg.id, reg.paper_id)
+        sittings = reg.sittings()
+        assert sittings is not None
+    return sittings
+
+
+def registration_of(reg: SignedIn) -> Registration:
+    """The ORM registration behind a Core read, for the uses that are not the common path."""
+    found = db.session.get(Registration, reg.id)
+    assert found is not None
+    kept_plan.bring(found.plan_id, found.room_id)
+    return found
 
 
 def room_control(reg: Registration) -> RoomControl | None:
@@ -205,6 +242,15 @@ def signed_out() -> DeliveryError:
     return DeliveryError("unauthenticated", "登录已失效：请重新登录", 401)
 
 
+def live(login_id: int | None) -> SignedIn:
+    """The live sign-in with its registration and sittings (one Core read); else the
+    protocol's ``unauthenticated``."""
+    found = signed.by_login(login_id)
+    if found is None:
+        raise signed_out()
+    return found
+
+
 def signed_in(login_id: int | None) -> Registration:
     """The registration behind a live sign-in; else the protocol's ``unauthenticated``."""
     reg = live_registration(login_id)
@@ -279,7 +325,13 @@ def _keep_sittings(reg_id: int, sittings: list[Sitting]) -> None:
 
 
 def sitting_of(reg: Registration, part: str) -> Sitting:
-    sitting = next((s for s in sittings_of(reg) if s.part_kind == part), None)
+    found: Sitting = part_of(sittings_of(reg), part)
+    return found
+
+
+def part_of(sittings: list[Any], part: str) -> Any:
+    """The sitting of ``part`` among the candidate's; the protocol's ``unknown_part`` if none."""
+    sitting = next((s for s in sittings if s.part_kind == part), None)
     if sitting is None:
         raise DeliveryError("unknown_part", f"本场考试没有「{part}」部分", 404)
     return sitting
@@ -377,27 +429,36 @@ def start(
 ) -> None:
     """Start the part at its planned time; the clock runs from here on the server. A room whose
     invigilator holds the start waits for the room's (or the candidate's) authorization."""
-    session = next(
-        s for s in sitting.registration.plan.sessions if s.part_kind == sitting.part_kind
-    )
+    reg = sitting.registration
+    control = room_control(reg)
+    held = control is not None and control.needs_authorization and not authorized
+    allowed = (control.authorized or {}) if control is not None else {}
+    check_start(reg.plan.sessions, sittings_of(reg), sitting, now, held, allowed)
+    _record(*_entering(sitting), _step(sitting, "start", actor_kind, actor_id))
+    sitting.started_at = now
+    db.session.flush()
+
+
+def check_start(
+    sessions: list[PlanSession],
+    sittings: list[Any],
+    sitting: Any,
+    now: datetime,
+    held: bool,
+    authorized: Any,
+) -> None:
+    """Refuse a start before the part opens, while the room's invigilator holds the start
+    (``held``) and has not authorized the part, or while another part is being answered."""
+    session = next(s for s in sessions if s.part_kind == sitting.part_kind)
     if now < session.opens_at:
         raise DeliveryError(
             "not_yet", f"{session.part_name}将于 {session.starts_at:%H:%M} 开始，请耐心等候", 409
         )
-    control = room_control(sitting.registration)
-    if (
-        not authorized
-        and control is not None
-        and control.needs_authorization
-        and sitting.part_kind not in (control.authorized or {})
-    ):
+    if held and sitting.part_kind not in authorized:
         raise DeliveryError("not_authorized", "请等待监考员宣布开考", 409)
-    others = [s for s in sittings_of(sitting.registration) if s.state in ("in_progress", "paused")]
+    others = [s for s in sittings if s.state in ("in_progress", "paused")]
     if any(s.id != sitting.id for s in others):
         raise DeliveryError("bad_state", "另一部分正在作答：请先交卷", 409)
-    _record(*_entering(sitting), _step(sitting, "start", actor_kind, actor_id))
-    sitting.started_at = now
-    db.session.flush()
 
 
 def submit(
@@ -504,7 +565,7 @@ class ShownItem:
     version: ItemVersion
 
 
-def paper_of(reg: Registration) -> int:
+def paper_of(reg: Registration | SignedIn) -> int:
     """The id of the candidate's paper; the protocol's ``no_paper`` if none is assigned yet."""
     if reg.paper_id is None:
         raise DeliveryError("no_paper", "您还没有分配试卷：请联系监考员", 409)
@@ -680,29 +741,38 @@ def _write(sitting: Sitting, stored: Answer | None, change: AnswerChange, now: d
 
 def snapshot(reg: Registration, now: datetime) -> dict[str, Any]:
     """What a (re)connecting browser needs: every part's state and clock, saved answers."""
-    sittings = sittings_of(reg)
+    return snapshot_of(sittings_of(reg), reg.paper_id, now)
+
+
+def snapshot_of(sittings: list[Any], paper_id: int | None, now: datetime) -> dict[str, Any]:
+    """The snapshot of these sittings (ORM ``Sitting`` or ``SittingRow``) of paper ``paper_id``."""
     # The paper's items only show stored answers: at a start there are none to show, and
     # reading a hundred items for nothing was a third of a start and of a hello.
-    views = _views(reg) if any(_answers(s) for s in sittings) else {}
+    views = _views(paper_id) if any(_answers(s) for s in sittings) else {}
     parts = [_part(sitting, views, now) for sitting in sittings]
     return {"server_time": ms(now), "parts": parts}
 
 
-def part_state(sitting: Sitting, now: datetime) -> dict[str, Any]:
+def part_state(sitting: Sitting | SittingRow, now: datetime) -> dict[str, Any]:
     """One ``Part`` of the protocol, as pushed in a ``state`` event."""
-    return _part(sitting, _views(sitting.registration) if _answers(sitting) else {}, now)
+    if not _answers(sitting):
+        return _part(sitting, {}, now)
+    paper_id = (
+        sitting.paper_id if isinstance(sitting, SittingRow) else sitting.registration.paper_id
+    )
+    return _part(sitting, _views(paper_id), now)
 
 
-def _answers(sitting: Sitting) -> list[Answer]:
+def _answers(sitting: Sitting | SittingRow) -> list[Any]:
     """The sitting's stored answers. Every stored change raises ``last_seq`` above 0, so a
     sitting still at 0 has none, without the statement that would read them."""
     return list(sitting.answers) if sitting.last_seq else []
 
 
-def _views(reg: Registration) -> dict[int, ItemView]:
+def _views(paper_id: int | None) -> dict[int, ItemView]:
     """Every item of the paper as the answers need it, read as columns: loading the versions
     (stems, options, rubrics) was a third of a start or a reconnect."""
-    if reg.paper_id is None:
+    if paper_id is None:
         return {}
     rows = db.session.execute(
         select(
@@ -714,7 +784,7 @@ def _views(reg: Registration) -> dict[int, ItemView]:
         )
         .join(ItemVersion, PaperItem.item_version_id == ItemVersion.id)
         .join(Item, ItemVersion.item_id == Item.id)
-        .where(PaperItem.paper_id == reg.paper_id)
+        .where(PaperItem.paper_id == paper_id)
     )
     return {
         position: ItemView(position, part, kind, order, count or 0)
@@ -722,7 +792,9 @@ def _views(reg: Registration) -> dict[int, ItemView]:
     }
 
 
-def _part(sitting: Sitting, views: dict[int, ItemView], now: datetime) -> dict[str, Any]:
+def _part(
+    sitting: Sitting | SittingRow, views: dict[int, ItemView], now: datetime
+) -> dict[str, Any]:
     clock = clock_of(sitting)
     deadline = clock.deadline(now)
     return {

@@ -26,11 +26,13 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 from ..extensions import db, socketio
 from ..proctoring import pushes as board
 from ..proctoring import services as presence
+from ..proctoring.pushes import Seated
 from ..registration.models import Registration
-from . import autosave, services
+from . import arrival, autosave, services, signed
 from .answers import PART_KINDS
 from .routes import SESSION_KEY
 from .services import DeliveryError
+from .signed import SignedIn
 
 NAMESPACE = "/exam"
 log = logging.getLogger(__name__)
@@ -95,13 +97,12 @@ def connect(auth: object = None) -> None:
     """Accept only a live candidate sign-in; join the candidate's and the exam room's rooms."""
     try:
         login_id = session.get(SESSION_KEY)
-        found = services.live_sign_in(login_id)
-        if found is None:
+        reg = signed.by_login(login_id)
+        if reg is None:
             if services.login_state(login_id) == "pending":
                 _refuse("pending", "您已在另一台电脑登录：请等待监考员确认换机")
             _refuse("unauthenticated", "请先用准考证号和身份证号登录")
-        assert found is not None and login_id is not None
-        reg, signed_in_from = found
+        assert reg is not None and login_id is not None
         join_room(reg_room(reg.id))
         join_room(login_room(login_id))
         if reg.room_id is not None:
@@ -112,7 +113,7 @@ def connect(auth: object = None) -> None:
         pushes.append(board.seat_push(reg))
         services.commit()
         _push(pushes)
-        _check_ip(reg, signed_in_from)
+        _check_ip(reg)
     except ConnectionRefusedError:
         services.rollback()
         raise
@@ -129,9 +130,7 @@ def push_state_later(reg: Registration, sitting: Any, now: datetime) -> Callable
     return lambda: push_state(reg_id, part)
 
 
-def start_pushes(
-    reg: Registration, part: str, snapshot: dict[str, Any]
-) -> list[Callable[[], None]]:
+def start_pushes(reg: Seated, part: str, snapshot: dict[str, Any]) -> list[Callable[[], None]]:
     """What a start tells the candidate's other tabs and the board. The part's state is taken
     from the snapshot the start answers with: computing it again read the whole paper a second
     time, a third of a start."""
@@ -182,13 +181,14 @@ def _refuse(code: str, message: str) -> None:
     raise ConnectionRefusedError(code, {"error": code, "message": message})
 
 
-def _check_ip(reg: Registration, signed_in_from: str) -> None:
+def _check_ip(reg: SignedIn) -> None:
     """An IP other than the sign-in's is an anomaly for the invigilators (stored and pushed)."""
-    here = request.remote_addr or ""
+    here, signed_in_from = request.remote_addr or "", reg.ip
     if not signed_in_from or not here or signed_in_from == here:
         return
     detail = f"登录 IP {signed_in_from}，连接 IP {here}"
-    anomaly = services.record_anomaly(reg, "ip_change", None, detail, _now(), "system")
+    found = services.registration_of(reg)
+    anomaly = services.record_anomaly(found, "ip_change", None, detail, _now(), "system")
     services.commit()
     push_anomaly(anomaly)
 
@@ -196,7 +196,7 @@ def _check_ip(reg: Registration, signed_in_from: str) -> None:
 # ---- requests ---------------------------------------------------------------------------------
 
 
-Action = Callable[[Registration, dict[str, Any], datetime, list[Callable[[], None]]], Ack]
+Action = Callable[[SignedIn, dict[str, Any], datetime, list[Callable[[], None]]], Ack]
 EVENTS: dict[str, Callable[..., Ack]] = {}
 
 
@@ -208,7 +208,7 @@ def _event(name: str) -> Callable[[Action], Action]:
         @wraps(action)
         def handle(payload: object = None, *extra: object) -> Ack:
             def run(pushes: list[Callable[[], None]]) -> Ack:
-                reg = services.signed_in(session.get(SESSION_KEY))
+                reg = services.live(session.get(SESSION_KEY))
                 return action(reg, _object(payload, extra), _now(), pushes)
 
             return _respond(name, run)
@@ -284,9 +284,9 @@ def _only(payload: dict[str, Any], *fields: str) -> None:
 
 
 @_event("hello")
-def hello(reg: Registration, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
+def hello(reg: SignedIn, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
     """The whole state, on every (re)connect."""
-    return {"ok": True} | services.snapshot(reg, now)
+    return {"ok": True} | services.snapshot_of(services.made(reg), reg.paper_id, now)
 
 
 def ping(payload: object = None, *extra: object) -> Ack:
@@ -299,11 +299,11 @@ def ping(payload: object = None, *extra: object) -> Ack:
 
 
 @_event("start")
-def start(reg: Registration, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
+def start(reg: SignedIn, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
     _only(payload, "part")
     part = _part_of(payload)
-    services.start(services.sitting_of(reg, part), now)
-    body = {"ok": True} | services.snapshot(reg, now)
+    arrival.start(reg, part, now)
+    body = {"ok": True} | services.snapshot_of(services.made(reg), reg.paper_id, now)
     pushes += start_pushes(reg, part, body)
     return body
 
@@ -335,8 +335,9 @@ def answer(server: Any, sid: str, payload: object = None, *extra: object) -> Ack
 
 
 @_event("submit")
-def submit(reg: Registration, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
+def submit(signed_in: SignedIn, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
     _only(payload, "part")
+    reg = services.registration_of(signed_in)
     sitting = services.sitting_of(reg, _part_of(payload))
     services.submit(sitting, now)
     pushes += submit_pushes(reg, sitting, now)
@@ -344,10 +345,10 @@ def submit(reg: Registration, payload: dict[str, Any], now: datetime, pushes: li
 
 
 @_event("anomaly")
-def anomaly(reg: Registration, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
+def anomaly(reg: SignedIn, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
     """A browser-observed anomaly ``{kind, at, detail}``: stored, then pushed to invigilators."""
     kind, at, detail = services.parse_anomaly(payload)
-    found = services.record_anomaly(reg, kind, at, detail, now)
+    found = services.record_anomaly(services.registration_of(reg), kind, at, detail, now)
     pushes.append(lambda: push_anomaly(found))
     return {"ok": True}
 

@@ -23,6 +23,7 @@ from ..delivery import services as delivery
 from ..delivery.lifecycle import STATE_NAMES
 from ..delivery.models import CandidateLogin, RoomControl, Sitting, SittingEvent
 from ..delivery.services import ANOMALY_KINDS, ANOMALY_NAMES, DeliveryError, aware, clock_of
+from ..delivery.signed import SignedIn
 from ..errors import DomainError
 from ..extensions import db
 from ..kept import keep, per_app
@@ -617,11 +618,15 @@ def closed(sid: str, now: datetime) -> int | None:
     return connection.registration_id
 
 
-def credit_outages(reg: Registration, now: datetime) -> list[Sitting]:
+def credit_outages(reg: Registration | SignedIn, now: datetime) -> list[Sitting]:
     """Give back time the candidate lost in site-wide outages of their room (plan option), once:
     what is already credited is subtracted, so a call after every reconnect is safe."""
     if not reg.plan.credit_outages or reg.room_id is None:
         return []
+    if isinstance(reg, SignedIn):  # a connect's read: the ORM only when a part is running
+        if not any(s.state in ("in_progress", "paused") and s.started_at for s in reg.found):
+            return []
+        reg = delivery.registration_of(reg)
     changed = []
     for sitting in delivery.sittings_of(reg):
         if sitting.state not in ("in_progress", "paused") or sitting.started_at is None:
