@@ -618,13 +618,23 @@ def closed(sid: str, now: datetime) -> int | None:
     return connection.registration_id
 
 
+def _was_away(reg: SignedIn, now: datetime) -> bool:
+    """Whether the candidate's own connections left a gap in a part that is running: without
+    one there is nothing to credit (every candidate's first connect, most reconnects)."""
+    running = [s for s in reg.found if s.state in ("in_progress", "paused") and s.started_at]
+    if not running:
+        return False
+    links = _links([reg.id]).get(reg.id, ())
+    return any(pure.gaps(links, aware(s.started_at), now, now) for s in running)  # type: ignore[arg-type]
+
+
 def credit_outages(reg: Registration | SignedIn, now: datetime) -> list[Sitting]:
     """Give back time the candidate lost in site-wide outages of their room (plan option), once:
     what is already credited is subtracted, so a call after every reconnect is safe."""
     if not reg.plan.credit_outages or reg.room_id is None:
         return []
-    if isinstance(reg, SignedIn):  # a connect's read: the ORM only when a part is running
-        if not any(s.state in ("in_progress", "paused") and s.started_at for s in reg.found):
+    if isinstance(reg, SignedIn):  # a connect's read: the ORM only for a candidate who was away
+        if not _was_away(reg, now):
             return []
         reg = delivery.registration_of(reg)
     changed = []

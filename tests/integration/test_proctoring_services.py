@@ -16,6 +16,7 @@ from examsvc.auth.models import User
 from examsvc.auth.roles import Role
 from examsvc.catalog.models import Organization
 from examsvc.delivery import services as delivery
+from examsvc.delivery import signed
 from examsvc.delivery.models import CandidateLogin
 from examsvc.extensions import db
 from examsvc.plans.models import ExamPlan
@@ -341,6 +342,41 @@ def test_time_lost_in_a_room_wide_outage_is_credited_once(room: Room101) -> None
     assert services.credit_outages(c, back) == []  # never away
     event = delivery.sitting_of(a, "theory").events[-1]
     assert (event.kind, event.data["seconds"], event.actor_kind) == ("outage_credit", 180, "system")
+
+
+def test_a_connects_core_read_credits_the_outage_as_the_orm_path_does(
+    room: Room101, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The socket's connect hands credit_outages a ``SignedIn`` (one Core read): a candidate
+    who was away is credited through the ORM path; one never away never loads it."""
+    a, b, c = room.regs[:3]
+    logins = {}
+    for reg in (a, b, c):
+        logins[reg.id] = delivery.sign_in(
+            str(reg.ticket_number), reg.candidate.id_number, "", ""
+        ).id
+        _start(reg)
+        services.opened(reg, f"sid-{reg.id}", "", T0)
+    delivery.commit()
+    cut, back = T0 + timedelta(minutes=5), T0 + timedelta(minutes=8)
+    for reg in (a, b):
+        services.closed(f"sid-{reg.id}", cut)
+        services.opened(reg, f"sid2-{reg.id}", "", back)
+    services.beat(f"sid-{c.id}", back)
+    delivery.commit()
+    loaded = []
+    real = delivery.registration_of
+    monkeypatch.setattr(delivery, "registration_of", lambda r: loaded.append(r.id) or real(r))
+    never_away = signed.by_login(logins[c.id])
+    assert never_away is not None and services.credit_outages(never_away, back) == []
+    assert loaded == []  # nothing to credit: the ORM registration was never loaded
+    before = _deadline(a, back)
+    away = signed.by_login(logins[a.id])
+    assert away is not None
+    assert [s.part_kind for s in services.credit_outages(away, back)] == ["theory"]
+    delivery.commit()
+    assert loaded == [a.id]
+    assert _deadline(a, back) == before + timedelta(minutes=3)
 
 
 def test_a_candidate_alone_offline_gets_no_credit(room: Room101) -> None:
