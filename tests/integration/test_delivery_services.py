@@ -7,13 +7,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from examsvc.auth.models import User
 from examsvc.auth.roles import Role
 from examsvc.catalog.models import Organization
 from examsvc.config import ROOT
-from examsvc.delivery.models import Answer, CandidateLogin
+from examsvc.delivery import arrival, signed
+from examsvc.delivery.models import Answer, CandidateLogin, SittingEvent, aware
 from examsvc.delivery.services import (
     DeliveryError,
     commit,
@@ -171,3 +172,30 @@ def test_a_submitted_part_takes_no_more_answers(reg: Registration) -> None:
     with pytest.raises(DeliveryError) as again:
         submit(sitting_of(reg, "theory"), _now())
     assert again.value.code == "bad_state"
+
+
+def test_a_start_from_a_stale_read_is_refused_and_stores_nothing(reg: Registration) -> None:
+    """The Core start moves a sitting only from the state it was read in: a start that another
+    tab (or the invigilator) made after this request's read is not written over."""
+    login = sign_in(reg.ticket_number or "", reg.candidate.id_number, "10.0.0.5", "Chromium")
+    commit()
+    read = signed.by_login(login.id)
+    assert read is not None
+    arrival.enter(read)
+    commit()
+    stale = signed.by_login(login.id)
+    fresh = signed.by_login(login.id)
+    assert stale is not None and fresh is not None
+    first = _now()
+    arrival.start(fresh, "theory", first)
+    commit()
+    events = db.session.scalar(select(func.count()).select_from(SittingEvent))
+    with pytest.raises(DeliveryError) as refused:
+        arrival.start(stale, "theory", first + timedelta(seconds=5))
+    assert refused.value.code == "bad_state"
+    db.session.rollback()
+    db.session.expire_all()
+    theory = sitting_of(reg, "theory")
+    assert theory.state == "in_progress"
+    assert aware(theory.started_at) == first
+    assert db.session.scalar(select(func.count()).select_from(SittingEvent)) == events
