@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -66,31 +66,29 @@ class Sitting(db.Model):  # type: ignore[name-defined,misc]
     )
 
     def clock(self, grace: timedelta = DEFAULT_GRACE) -> Clock:
-        return sitting_clock(
-            self.duration_minutes,
-            aware(self.started_at),
-            self.extensions,
-            self.extra_ratio,
-            self.pauses,
-            grace,
-        )
+        return sitting_clock(self, grace)
 
 
-def sitting_clock(
-    duration_minutes: int,
-    started_at: datetime | None,
-    extensions: list[int] | None,
-    extra_ratio: Decimal | None,
-    pauses: list[list[str | None]] | None,
-    grace: timedelta = DEFAULT_GRACE,
-) -> Clock:
-    """The clock of a sitting from its stored columns (an ORM row or a Core one)."""
+class ClockColumns(Protocol):
+    """What a sitting's clock is made of: an ORM ``Sitting`` or a Core ``SittingRow``."""
+
+    duration_minutes: int
+    started_at: datetime | None
+    extensions: list[int]
+    extra_ratio: Decimal
+    pauses: list[list[str | None]]
+
+
+def sitting_clock(sitting: ClockColumns, grace: timedelta = DEFAULT_GRACE) -> Clock:
+    """The clock of a sitting from its stored columns."""
     return Clock(
-        duration=timedelta(minutes=duration_minutes),
-        started_at=started_at,
-        extensions=tuple(timedelta(seconds=s) for s in extensions or ()),
-        extra_ratio=extra_ratio if extra_ratio is not None else Decimal(0),
-        pauses=tuple((_parse(start), _parse(end) if end else None) for start, end in pauses or ()),
+        duration=timedelta(minutes=sitting.duration_minutes),
+        started_at=aware(sitting.started_at),
+        extensions=tuple(timedelta(seconds=s) for s in sitting.extensions or ()),
+        extra_ratio=sitting.extra_ratio if sitting.extra_ratio is not None else Decimal(0),
+        pauses=tuple(
+            (_parse(start), _parse(end) if end else None) for start, end in sitting.pauses or ()
+        ),
         grace=grace,
     )
 

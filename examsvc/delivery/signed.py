@@ -25,7 +25,7 @@ from ..extensions import db
 from ..registration.models import Candidate, Registration
 from .clock import DEFAULT_GRACE, Clock
 from .kept_plan import Copy, copy
-from .models import Answer, CandidateLogin, RoomControl, Sitting, aware, sitting_clock
+from .models import Answer, CandidateLogin, RoomControl, Sitting, sitting_clock
 
 _login, _reg, _candidate, _control, _sitting, _answer = (
     model.__table__
@@ -63,14 +63,7 @@ class SittingRow:
     _answers: list[Any] | None = field(default=None, repr=False)
 
     def clock(self, grace: timedelta = DEFAULT_GRACE) -> Clock:
-        return sitting_clock(
-            self.duration_minutes,
-            aware(self.started_at),
-            self.extensions,
-            self.extra_ratio,
-            self.pauses,
-            grace,
-        )
+        return sitting_clock(self, grace)
 
     @property
     def answers(self) -> list[Any]:
