@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..assembly.models import PaperItem
 from ..bank.convert import version_data
@@ -137,18 +137,18 @@ class _Row:
 
 def _rows(reg: Registration | SignedIn, part: str) -> list[_Row]:
     """The items of the candidate's ``part`` in position order: columns only, no versions."""
-    paper_id = paper_of(reg)
-    rows = db.session.execute(
-        select(
-            PaperItem.position,
-            PaperItem.item_version_id,
-            PaperItem.option_order,
-            PaperItem.points,
-        )
-        .where(PaperItem.paper_id == paper_id, PaperItem.part_kind == part)
-        .order_by(PaperItem.position)
-    )
+    # On the session's connection, not through the ORM session's execute: a plain read of
+    # columns, at every exam page, whose ORM bookkeeping cost as much as the rows.
+    rows = db.session.connection().execute(_ROWS, {"paper": paper_of(reg), "part": part})
     return [_Row(*row) for row in rows]
+
+
+_SLOT = PaperItem.__table__
+_ROWS = (
+    select(_SLOT.c.position, _SLOT.c.item_version_id, _SLOT.c.option_order, _SLOT.c.points)
+    .where(_SLOT.c.paper_id == bindparam("paper"), _SLOT.c.part_kind == bindparam("part"))
+    .order_by(_SLOT.c.position)
+)
 
 
 def _attachments(version_ids: list[int]) -> dict[int, list[_File]]:
