@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, Response
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from .extensions import db
 
@@ -68,10 +68,25 @@ def _green() -> bool:
     return patcher is not None and bool(patcher.is_monkey_patched("socket"))
 
 
+def _pooled(uri: str) -> bool:
+    """Whether SQLAlchemy gives this database a pool of connections (an in-memory SQLite
+    database has one connection, and its pool takes no pool options)."""
+    url = make_url(uri)
+    memory = not url.database or url.database == ":memory:" or "mode=memory" in uri
+    return not (url.get_backend_name() == "sqlite" and memory)
+
+
 def init_app(app: Flask) -> None:
     """Bind the database; services only flush, the request commits once or rolls back."""
-    db.init_app(app)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if _pooled(uri):
+        # The connection returned last is handed out next. SQLite drops a connection's page
+        # cache whenever another connection has written, and the pool's default order (first
+        # in, first out) rotated requests over every idle connection, so at the start of an
+        # exam each request began with a cold cache. PostgreSQL's spare connections go idle.
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("pool_use_lifo", True)
+    db.init_app(app)
     if uri.startswith("sqlite"):
         with app.app_context():
             _sqlite_pragmas(app, db.engine)
@@ -80,6 +95,10 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def commit_request(response: Response) -> Response:
+        # A request that committed itself (before acknowledging) has no transaction left: a
+        # commit now would begin an empty one only to end it, at every candidate request.
+        if not db.session().in_transaction():
+            return response
         if response.status_code < 400:
             db.session.commit()
         else:

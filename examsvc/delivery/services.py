@@ -299,7 +299,7 @@ def _make_sittings(reg_id: int, sessions: list[PlanSession]) -> None:
         }
         for session in sessions
     ]
-    db.session.execute(Sitting.__table__.insert(), rows)
+    db.session.connection().execute(Sitting.__table__.insert(), rows)
 
 
 # A request asks for the candidate's sittings two or three times (the route, the service, the
@@ -380,7 +380,7 @@ def _record(*events: Event) -> None:
     Events already loaded with a sitting are expired, so whoever reads them sees the new ones."""
     if not events:
         return
-    db.session.execute(_EVENTS.insert(), [row for _, row in events])
+    db.session.connection().execute(_EVENTS.insert(), [row for _, row in events])
     for sitting, _ in events:
         if "events" in sitting.__dict__:
             db.session.expire(sitting, ["events"])

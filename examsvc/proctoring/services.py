@@ -595,7 +595,7 @@ def opened(reg: Registration, sid: str, ip: str, now: datetime) -> None:
         "opened_at": now,
         "last_seen": now,
     }
-    db.session.execute(Connection.__table__.insert(), row)
+    db.session.connection().execute(Connection.__table__.insert(), row)
 
 
 def beat(sid: str, now: datetime) -> None:
