@@ -15,7 +15,6 @@ the protocol documents.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +24,7 @@ from sqlalchemy.engine import Connection
 from ..assembly.models import PaperItem
 from ..bank.models import Item, ItemVersion
 from ..extensions import db
+from ..proctoring.pushes import Seat
 from ..registration.models import Registration
 from .answers import (
     AnswerChange,
@@ -104,15 +104,6 @@ UPDATE sitting SET answered = :answered,
 WHERE id = :sitting_id
 """
 )
-
-
-@dataclass(frozen=True)
-class Seat:
-    """The registration of a change, as far as the board's progress push needs it."""
-
-    id: int
-    plan_id: int
-    room_id: int | None
 
 
 def save_change(

@@ -148,8 +148,8 @@ def disconnect(reason: object = None) -> None:
     try:
         now = _now()
         reg_id = presence.closed(request.sid, now)  # type: ignore[attr-defined]
-        reg = db.session.get(Registration, reg_id) if reg_id is not None else None
-        push = board.seat_push(reg) if reg is not None else None
+        seat = presence.seat_of(reg_id) if reg_id is not None else None
+        push = board.seat_push(seat) if seat is not None else None
         services.commit()
         if push is not None:
             _push([push])

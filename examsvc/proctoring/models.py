@@ -55,7 +55,7 @@ class Connection(db.Model):  # type: ignore[name-defined,misc]
     registration_id: Mapped[int] = mapped_column(
         ForeignKey("registration.id", ondelete="CASCADE"), index=True
     )
-    sid: Mapped[str] = mapped_column(String(64))
+    sid: Mapped[str] = mapped_column(String(64), index=True)  # each heartbeat finds its row
     ip: Mapped[str] = mapped_column(String(64), default="")
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))

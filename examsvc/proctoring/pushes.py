@@ -9,6 +9,7 @@ not stored.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..extensions import socketio
@@ -26,6 +27,15 @@ class Seated(Protocol):
     def plan_id(self) -> int: ...
     @property
     def room_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Seat:
+    """Where a registration sits, read as three columns (an answer, a disconnect)."""
+
+    id: int
+    plan_id: int
+    room_id: int | None
 
 
 def board_room(plan_id: int, room_id: int) -> str:

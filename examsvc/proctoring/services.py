@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, and_, bindparam, func, select, update
 
 from ..assembly.models import PaperItem
 from ..auth.models import User
@@ -34,6 +34,7 @@ from ..sites.models import Room
 from . import presence as pure
 from .actions import ActionRequest, Reason
 from .models import Connection, ProctorAction
+from .pushes import Seat
 
 LIVE_PLAN_STATES = ("published", "in_progress")
 TOGGLES = ("start_code", "require_authorization")  # their audit rows say on or off
@@ -599,23 +600,37 @@ def opened(reg: Registration, sid: str, ip: str, now: datetime) -> None:
 
 
 def beat(sid: str, now: datetime) -> None:
-    connection = db.session.scalar(
-        select(Connection).where(Connection.sid == sid, Connection.closed_at.is_(None))
-    )
-    if connection is not None:
-        connection.last_seen = now
+    # One update through the sid's index: every candidate beats every 15 s all exam long.
+    db.session.connection().execute(_BEAT, {"b_sid": sid, "b_now": now})
 
 
 def closed(sid: str, now: datetime) -> int | None:
     """Close the socket's record; the registration it belonged to (for the board)."""
-    connection = db.session.scalar(
-        select(Connection).where(Connection.sid == sid, Connection.closed_at.is_(None))
+    found = db.session.connection().execute(_CLOSE, {"b_sid": sid, "b_now": now}).first()
+    return None if found is None else int(found[0])
+
+
+def seat_of(reg_id: int) -> Seat | None:
+    """Where a registration sits, as a seat push needs it (three columns, no ORM object)."""
+    reg = Registration.__table__
+    row = (
+        db.session.connection()
+        .execute(select(reg.c.id, reg.c.plan_id, reg.c.room_id).where(reg.c.id == reg_id))
+        .first()
     )
-    if connection is None:
-        return None
-    connection.closed_at = now
-    connection.last_seen = now
-    return connection.registration_id
+    return None if row is None else Seat(row.id, row.plan_id, row.room_id)
+
+
+_LINK = Connection.__table__
+_OPEN = and_(_LINK.c.sid == bindparam("b_sid"), _LINK.c.closed_at.is_(None))
+_NOW = bindparam("b_now", type_=_LINK.c.last_seen.type)
+_BEAT = update(_LINK).where(_OPEN).values(last_seen=_NOW)
+_CLOSE = (
+    update(_LINK)
+    .where(_OPEN)
+    .values(closed_at=_NOW, last_seen=_NOW)
+    .returning(_LINK.c.registration_id)
+)
 
 
 def _was_away(reg: SignedIn, now: datetime) -> bool:
