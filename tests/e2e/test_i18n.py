@@ -42,3 +42,16 @@ def test_catalog_is_up_to_date_with_the_code() -> None:
     with path.open("rb") as f:
         known = {m.id for m in read_po(f) if m.id}
     assert sorted(found - known) == []
+
+
+def test_a_templates_strings_are_kept_per_language_not_across_them(app: Flask) -> None:
+    """Templates translate through a table kept per language (i18n.template_gettext): after
+    one visitor chose English, the next still gets Chinese, and the first keeps English."""
+    english, chinese = app.test_client(), app.test_client()
+    assert "Staff sign in" in english.get("/auth/login?lang=en").get_data(as_text=True)
+    page = chinese.get("/auth/login").get_data(as_text=True)
+    assert 'lang="zh-CN"' in page and "登录" in page and "Staff sign in" not in page
+    assert "Staff sign in" in english.get("/auth/login").get_data(as_text=True)
+    with app.test_request_context("/"):  # variables and escaping as with Flask-Babel's own
+        text = app.jinja_env.from_string("{{ _('seat %(n)s', n='<b>') }}").render()
+    assert text == "&lt;b&gt; 号座"
