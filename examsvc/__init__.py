@@ -28,7 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     _check_grace(app.config["DELIVERY_GRACE_SECONDS"])
 
-    from . import db, i18n, static_files
+    from . import db, i18n, socket_rooms, static_files
     from .auth import setup as auth_setup
     from .extensions import csrf, limiter, migrate, socketio
     from .extensions import db as sqla
@@ -47,8 +47,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     socketio.init_app(
         app,
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-        channel=app.config["SOCKETIO_CHANNEL"],
+        client_manager=socket_rooms.client_manager(
+            app.config["SOCKETIO_MESSAGE_QUEUE"], app.config["SOCKETIO_CHANNEL"]
+        ),
         async_mode=async_mode,
         max_http_buffer_size=app.config["SOCKETIO_MAX_MESSAGE_BYTES"],
     )
