@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from markupsafe import Markup
 from sqlalchemy import bindparam, select
@@ -125,9 +126,9 @@ class _File:
     kind: str  # material | image
 
 
-@dataclass(frozen=True)
-class _Row:
-    """One item of the candidate's paper: where it is and how it is shown there."""
+class _Row(Protocol):
+    """One item of the candidate's paper: where it is and how it is shown there (a row of
+    ``_ROWS`` as read: building an object of each cost as much as reading it)."""
 
     position: int
     version_id: int
@@ -140,12 +141,17 @@ def _rows(reg: Registration | SignedIn, part: str) -> list[_Row]:
     # On the session's connection, not through the ORM session's execute: a plain read of
     # columns, at every exam page, whose ORM bookkeeping cost as much as the rows.
     rows = db.session.connection().execute(_ROWS, {"paper": paper_of(reg), "part": part})
-    return [_Row(*row) for row in rows]
+    return rows.all()  # type: ignore[return-value]
 
 
 _SLOT = PaperItem.__table__
 _ROWS = (
-    select(_SLOT.c.position, _SLOT.c.item_version_id, _SLOT.c.option_order, _SLOT.c.points)
+    select(
+        _SLOT.c.position,
+        _SLOT.c.item_version_id.label("version_id"),
+        _SLOT.c.option_order,
+        _SLOT.c.points,
+    )
     .where(_SLOT.c.paper_id == bindparam("paper"), _SLOT.c.part_kind == bindparam("part"))
     .order_by(_SLOT.c.position)
 )
