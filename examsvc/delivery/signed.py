@@ -53,12 +53,12 @@ class SittingRow:
     part_kind: str
     state: str
     duration_minutes: int
-    extra_ratio: Decimal
-    extensions: list[int]
-    pauses: list[list[str | None]]
-    started_at: datetime | None
-    last_seq: int
-    answered: int
+    extra_ratio: Decimal = Decimal(0)
+    extensions: list[int] = field(default_factory=list)
+    pauses: list[list[str | None]] = field(default_factory=list)
+    started_at: datetime | None = None
+    last_seq: int = 0
+    answered: int = 0
     paper_id: int | None = None
     _answers: list[Any] | None = field(default=None, repr=False)
 

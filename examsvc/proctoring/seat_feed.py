@@ -69,6 +69,7 @@ class SeatFeed:
 
     def emit(self, batch: dict[tuple[int, int], set[int]]) -> None:
         """Read and emit the seats of ``batch``; reads only (a failure loses no change)."""
+        from ..delivery import kept_plan
         from .pushes import emit
         from .services import seats
 
@@ -76,6 +77,9 @@ class SeatFeed:
             try:
                 now = datetime.now(UTC)
                 for (plan_id, room_id), ids in batch.items():
+                    # The plan (its sessions: each seat's parts) and the room from the copy
+                    # the process keeps, as candidate requests take them: no rows read.
+                    kept_plan.bring(plan_id, room_id)
                     room = db.session.get(Room, room_id)
                     regs = list(
                         db.session.scalars(

@@ -23,7 +23,7 @@ from ..delivery import services as delivery
 from ..delivery.lifecycle import STATE_NAMES
 from ..delivery.models import CandidateLogin, RoomControl, Sitting, SittingEvent
 from ..delivery.services import ANOMALY_KINDS, ANOMALY_NAMES, DeliveryError, aware, clock_of
-from ..delivery.signed import SignedIn
+from ..delivery.signed import SITTING_COLUMNS, SignedIn, SittingRow
 from ..errors import DomainError
 from ..extensions import db
 from ..kept import keep, per_app
@@ -134,8 +134,8 @@ class _RoomFacts:
     warnings: dict[int, int] = field(default_factory=dict)  # sitting id → warnings given
     pending: dict[int, Row[Any]] = field(default_factory=dict)  # (id, ip, created_at)
     ips: dict[int, str] = field(default_factory=dict)
-    sittings: dict[int, dict[str, Sitting]] = field(default_factory=dict)  # reg → part → sitting
-    candidates: list[Candidate] = field(default_factory=list)
+    sittings: dict[int, dict[str, Any]] = field(default_factory=dict)  # reg → part → SittingRow
+    names: dict[int, str] = field(default_factory=dict)  # candidate id → name
 
 
 # Items per part of each paper, kept per app (a process): a paper never changes once frozen
@@ -212,14 +212,21 @@ def _facts(regs: list[Registration]) -> _RoomFacts:
             facts.pending[login.registration_id] = login
         elif login.state == "live":
             facts.ips[login.registration_id] = login.ip
-    for sitting in db.session.scalars(select(Sitting).where(Sitting.registration_id.in_(ids))):
-        facts.sittings.setdefault(sitting.registration_id, {})[sitting.part_kind] = sitting
-    # the candidates in one query; while facts holds them, the session's identity map
-    # answers each seat's reg.candidate
-    facts.candidates = list(
-        db.session.scalars(
-            select(Candidate).where(Candidate.id.in_([r.candidate_id for r in regs]))
+    # Sittings and names as columns (the session's execute still flushes an action's changes
+    # first): loading them as ORM objects was most of a board round.
+    for reg_id, *columns in db.session.execute(
+        select(Sitting.registration_id, *(Sitting.__table__.c[c] for c in SITTING_COLUMNS)).where(
+            Sitting.registration_id.in_(ids)
         )
+    ):
+        sitting = SittingRow(*columns)
+        facts.sittings.setdefault(reg_id, {})[sitting.part_kind] = sitting
+    facts.names = dict(
+        db.session.execute(
+            select(Candidate.id, Candidate.name).where(
+                Candidate.id.in_([r.candidate_id for r in regs])
+            )
+        ).all()
     )
     return facts
 
@@ -275,12 +282,12 @@ def _seat(reg: Registration, room: Room, facts: _RoomFacts, now: datetime) -> di
     anomalies = facts.anomalies.get(reg.id, [])
     latest = anomalies[-1] if anomalies else None
     pending = facts.pending.get(reg.id)
-    sittings = delivery.sittings_of(reg, facts.sittings.get(reg.id, {}))
+    sittings = _shown_sittings(reg, facts.sittings.get(reg.id, {}))
     return {
         "registration_id": reg.id,
         "seat": reg.seat,
         "seat_label": room.seatmap.label(reg.seat) if reg.seat else "",
-        "name": reg.candidate.name,
+        "name": facts.names.get(reg.candidate_id, ""),
         "ticket_number": reg.ticket_number,
         "ip": facts.ips.get(reg.id, ""),
         "presence": here.status,
@@ -303,7 +310,18 @@ def _seat(reg: Registration, room: Room, facts: _RoomFacts, now: datetime) -> di
     }
 
 
-def _part(s: Sitting, reg: Registration, facts: _RoomFacts, now: datetime) -> dict[str, Any]:
+def _shown_sittings(reg: Registration, have: dict[str, SittingRow]) -> list[SittingRow]:
+    """The candidate's parts in session order; a part whose sitting is not made yet (the
+    candidate has not signed in) as the sign-in will make it. A board only reads."""
+    return [
+        have.get(session.part_kind)
+        or SittingRow(0, session.part_kind, "registered", session.duration_minutes)
+        for session in reg.plan.sessions
+        if reg.parts is None or session.part_kind in reg.parts
+    ]
+
+
+def _part(s: SittingRow, reg: Registration, facts: _RoomFacts, now: datetime) -> dict[str, Any]:
     clock = clock_of(s)
     return {
         "part": s.part_kind,
