@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, update
 
 from ..extensions import db
-from .models import Sitting
+from .models import Sitting, stored_deadline
 from .services import (
     DeliveryError,
     Event,
@@ -30,8 +30,8 @@ from .services import (
 from .signed import SignedIn, SittingRow
 
 _SITTING = Sitting.__table__
-# One sitting moved on, only from the state it was read in. The deadline is stored with the
-# state as the ORM's ``before_update`` hook stores it (models._keep_deadline).
+# One sitting moved on, only from the state it was read in, its deadline stored with the state
+# as the ORM's ``before_update`` hook stores it (models.stored_deadline).
 MOVE = (
     update(_SITTING)
     .where(_SITTING.c.id == bindparam("b_id"), _SITTING.c.state == bindparam("b_from"))
@@ -72,7 +72,6 @@ def _store(sittings: list[SittingRow], before: list[str], events: list[Event]) -
     for sitting, state in zip(sittings, before, strict=True):
         if sitting.state == state:
             continue
-        running = sitting.state == "in_progress"
         moved = conn.execute(
             MOVE,
             {
@@ -80,7 +79,7 @@ def _store(sittings: list[SittingRow], before: list[str], events: list[Event]) -
                 "b_from": state,
                 "b_to": sitting.state,
                 "b_started": sitting.started_at,
-                "b_deadline": sitting.clock().running_deadline() if running else None,
+                "b_deadline": stored_deadline(sitting),
             },
         )
         if moved.rowcount != 1:

@@ -110,8 +110,13 @@ def _parse(text: str | None) -> datetime:
 def _keep_deadline(_mapper: Mapper[Sitting], _connection: object, sitting: Sitting) -> None:
     # Whatever changed the clock (start, pause, resume, an extension, a test moving the start),
     # the stored deadline follows it in the same statement.
-    running = sitting.state == "in_progress"
-    sitting.deadline_at = sitting.clock().running_deadline() if running else None
+    sitting.deadline_at = stored_deadline(sitting)
+
+
+def stored_deadline(sitting: Sitting | Any) -> datetime | None:
+    """The deadline stored with a sitting (``deadline_at``): its clock's while it is in
+    progress, none otherwise. An ORM ``Sitting`` or a Core ``SittingRow``."""
+    return sitting.clock().running_deadline() if sitting.state == "in_progress" else None
 
 
 class SittingEvent(db.Model):  # type: ignore[name-defined,misc]

@@ -161,9 +161,10 @@ def items_html(sheet: CandidatePaper) -> Markup:
                 )
             )
             continue
-        pieces = kept.get((item.version_id, sheet.part, locale)) or _fragment(
-            item, sheet.part, words
-        )
+        key = (item.version_id, sheet.part, locale)
+        pieces = kept.get(key)
+        if pieces is None:
+            pieces = keep(kept, key, _fragment(item, sheet.part, words), FRAGMENTS_SIZE)
         values = {POSITION: str(item.position), NUMBER: str(item.number), POINTS: _points(item)}
         for k, shown in enumerate(item.options):
             values[OPTION.format(k)] = str(shown[1])
@@ -191,18 +192,14 @@ def _fragment(item: CandidateItem, part: str, words: dict[str, Markup]) -> tuple
     position, number, points and the texts of its options in the order shown (their labels,
     A, B, C …, are the same on every paper), cut at the stand-ins: literal HTML and stand-ins
     alternate, the literal first."""
-    kept: dict[tuple[int, str, str], tuple[str, ...]] = per_app(FRAGMENTS)
-    key = (item.version_id, part, str(get_locale()))
-    if key not in kept:
-        stand_in = replace(
-            item,
-            options=tuple(
-                (label, Markup(OPTION.format(k))) for k, (label, _html) in enumerate(item.options)
-            ),
-        )
-        html = _render_item(stand_in, POSITION, NUMBER, POINTS, part, words)
-        keep(kept, key, tuple(STAND_IN.split(html)), FRAGMENTS_SIZE)
-    return kept[key]
+    stand_in = replace(
+        item,
+        options=tuple(
+            (label, Markup(OPTION.format(k))) for k, (label, _html) in enumerate(item.options)
+        ),
+    )
+    html = _render_item(stand_in, POSITION, NUMBER, POINTS, part, words)
+    return tuple(STAND_IN.split(html))
 
 
 def item_words() -> dict[str, Markup]:

@@ -201,10 +201,7 @@ def _answer(action: Callable[[Pushes], dict[str, Any]]) -> ResponseReturnValue:
 @candidate_required
 def state() -> ResponseReturnValue:
     """Every part's state, deadline and saved answers (what a reconnecting browser needs)."""
-    reg = g.signed
-    return _answer(
-        lambda _: {"ok": True} | services.snapshot_of(services.made(reg), reg.paper_id, _now())
-    )
+    return _answer(lambda _: {"ok": True} | services.snapshot(g.signed, _now()))
 
 
 @bp.route("/api/<part>/start", methods=["POST"])
@@ -216,7 +213,7 @@ def start(part: str) -> ResponseReturnValue:
     def act(pushes: Pushes) -> dict[str, Any]:
         now, reg = _now(), g.signed
         arrival.start(reg, part, now)
-        body = {"ok": True} | services.snapshot_of(services.made(reg), reg.paper_id, now)
+        body = {"ok": True} | services.snapshot(reg, now)
         pushes += start_pushes(reg, part, body)
         return body
 

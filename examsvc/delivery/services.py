@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import joinedload
 
 from ..assembly.models import PaperItem
 from ..auth.models import utcnow
@@ -118,7 +117,6 @@ def sign_in(
         )
         .scalar_one()
     )
-    reg.login_id = login_id
     if live is None:
         _record(*(_event(s, "sign_in", "candidate", data={"ip": ip}) for s in made(reg)))
     else:  # one anomaly, on the part that is running (as the board and the record count it)
@@ -209,32 +207,11 @@ def login_state(login_id: int | None) -> str | None:
     return None if login is None else login.state
 
 
-def live_sign_in(
-    login_id: int | None, with_candidate: bool = False
-) -> tuple[Registration, str] | None:
-    """The registration behind a live sign-in and the IP it signed in from, or None (signed
-    out, pending or replaced). One statement: every candidate request starts here. Pages,
-    which show the candidate's name, read the candidate in it too (``with_candidate``)."""
-    if login_id is None:
-        return None
-    query = (
-        select(Registration, CandidateLogin.ip)
-        .join(CandidateLogin, CandidateLogin.registration_id == Registration.id)
-        .where(CandidateLogin.id == login_id, CandidateLogin.state == "live")
-    )
-    if with_candidate:
-        query = query.options(joinedload(Registration.candidate))
-    row = db.session.execute(query).first()
-    if row is None:
-        return None
-    kept_plan.bring(row[0].plan_id, row[0].room_id)
-    return row[0], row[1]
-
-
-def live_registration(login_id: int | None, with_candidate: bool = False) -> Registration | None:
-    """The registration behind a live sign-in, or None (signed out, pending or replaced)."""
-    found = live_sign_in(login_id, with_candidate)
-    return None if found is None else found[0]
+def live_registration(login_id: int | None) -> Registration | None:
+    """The ORM registration behind a live sign-in, or None (signed out, pending or replaced),
+    for the requests that use the ORM services."""
+    found = signed.by_login(login_id)
+    return None if found is None else registration_of(found)
 
 
 def signed_out() -> DeliveryError:
@@ -739,16 +716,12 @@ def _write(sitting: Sitting, stored: Answer | None, change: AnswerChange, now: d
     db.session.flush()
 
 
-def snapshot(reg: Registration, now: datetime) -> dict[str, Any]:
+def snapshot(reg: Registration | SignedIn, now: datetime) -> dict[str, Any]:
     """What a (re)connecting browser needs: every part's state and clock, saved answers."""
-    return snapshot_of(sittings_of(reg), reg.paper_id, now)
-
-
-def snapshot_of(sittings: list[Any], paper_id: int | None, now: datetime) -> dict[str, Any]:
-    """The snapshot of these sittings (ORM ``Sitting`` or ``SittingRow``) of paper ``paper_id``."""
+    sittings: list[Any] = made(reg) if isinstance(reg, SignedIn) else sittings_of(reg)
     # The paper's items only show stored answers: at a start there are none to show, and
     # reading a hundred items for nothing was a third of a start and of a hello.
-    views = _views(paper_id) if any(_answers(s) for s in sittings) else {}
+    views = _views(reg.paper_id) if any(_answers(s) for s in sittings) else {}
     parts = [_part(sitting, views, now) for sitting in sittings]
     return {"server_time": ms(now), "parts": parts}
 

@@ -82,8 +82,7 @@ class SittingRow:
 class SignedIn:
     """A live sign-in with its registration, as a candidate page or event needs it."""
 
-    login_id: int | None
-    ip: str
+    ip: str  # the sign-in's; "" when read by ticket number
     id: int  # the registration's
     plan_id: int
     room_id: int | None
@@ -179,7 +178,7 @@ def by_login(login_id: int | None) -> SignedIn | None:
     if login_id is None:
         return None
     rows = db.session.connection().execute(BY_LOGIN, {"login": login_id}).all()
-    return _signed(rows, 2, login_id, rows[0].ip) if rows else None
+    return _signed(rows, 2, rows[0].ip) if rows else None
 
 
 def by_ticket(ticket: str) -> tuple[SignedIn, str, int | None] | None:
@@ -188,7 +187,7 @@ def by_ticket(ticket: str) -> tuple[SignedIn, str, int | None] | None:
     rows = db.session.connection().execute(BY_TICKET, {"ticket": ticket}).all()
     if not rows:
         return None
-    signed = _signed(rows, 0, None, "")
+    signed = _signed(rows, 0, "")
     if signed is None:
         return None
     return signed, rows[0].id_number, rows[0].live_login_id
@@ -196,11 +195,11 @@ def by_ticket(ticket: str) -> tuple[SignedIn, str, int | None] | None:
 
 # The columns of ``_columns`` by position after the login's: a Row read by position costs a
 # fraction of one read by name, and every candidate request builds one of these.
-_REG_COLUMNS = 13
+_REG_COLUMNS = len(_columns(with_login=False)) - len(SITTING_COLUMNS)
 _SITTING_AT = slice(_REG_COLUMNS, _REG_COLUMNS + len(SITTING_COLUMNS))
 
 
-def _signed(rows: list[Any], skip: int, login_id: int | None, ip: str) -> SignedIn | None:
+def _signed(rows: list[Any], skip: int, ip: str) -> SignedIn | None:
     first = rows[0][skip:]
     (reg_id, plan_id, room_id, paper_id, parts, ticket, seat, candidate_id, name, has_photo) = (
         first[:10]
@@ -215,7 +214,6 @@ def _signed(rows: list[Any], skip: int, login_id: int | None, ip: str) -> Signed
         if row[skip + _REG_COLUMNS] is not None
     ]
     return SignedIn(
-        login_id=login_id,
         ip=ip,
         id=reg_id,
         plan_id=plan_id,

@@ -286,7 +286,7 @@ def _only(payload: dict[str, Any], *fields: str) -> None:
 @_event("hello")
 def hello(reg: SignedIn, payload: dict[str, Any], now: datetime, pushes: list[Any]) -> Ack:
     """The whole state, on every (re)connect."""
-    return {"ok": True} | services.snapshot_of(services.made(reg), reg.paper_id, now)
+    return {"ok": True} | services.snapshot(reg, now)
 
 
 def ping(payload: object = None, *extra: object) -> Ack:
@@ -303,7 +303,7 @@ def start(reg: SignedIn, payload: dict[str, Any], now: datetime, pushes: list[An
     _only(payload, "part")
     part = _part_of(payload)
     arrival.start(reg, part, now)
-    body = {"ok": True} | services.snapshot_of(services.made(reg), reg.paper_id, now)
+    body = {"ok": True} | services.snapshot(reg, now)
     pushes += start_pushes(reg, part, body)
     return body
 

@@ -134,7 +134,7 @@ class _RoomFacts:
     warnings: dict[int, int] = field(default_factory=dict)  # sitting id → warnings given
     pending: dict[int, Row[Any]] = field(default_factory=dict)  # (id, ip, created_at)
     ips: dict[int, str] = field(default_factory=dict)
-    sittings: dict[int, dict[str, Any]] = field(default_factory=dict)  # reg → part → SittingRow
+    sittings: dict[int, dict[str, SittingRow]] = field(default_factory=dict)  # reg → part
     names: dict[int, str] = field(default_factory=dict)  # candidate id → name
 
 
